@@ -9,8 +9,7 @@ after the function, stage offline); ``@checker(name=…, stage=…)`` sets both.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -36,17 +35,39 @@ class Stage(str, Enum):
         return self.value
 
 
-@dataclass(slots=True)
 class CheckContext:
-    """What a checker sees: the parsed address, the options and earlier findings."""
+    """What a checker sees: the parsed address, the options and earlier findings.
 
-    address: Address
-    options: Options
-    dns: bool
-    smtp: bool
-    findings: dict[str, Finding] = field(default_factory=dict)
-    # Shared facts for later checkers (e.g. whether the domain has mail servers).
-    facts: dict[str, Any] = field(default_factory=dict)
+    ``facts`` is a scratch dict shared by the checkers of one verification (the mx
+    check leaves ``mail_hosts`` and ``has_mail`` there for the smtp and typo checks).
+    """
+
+    __slots__ = ("_facts", "address", "dns", "options", "smtp", "trace")
+
+    def __init__(
+        self, address: Address, options: Options, dns: bool = False, smtp: bool = False,
+        trace: list[tuple[str, Finding, float]] | None = None,
+    ) -> None:
+        self.address = address
+        self.options = options
+        self.dns = dns
+        self.smtp = smtp
+        self.trace = [] if trace is None else trace
+        self._facts: dict[str, Any] | None = None
+
+    @property
+    def findings(self) -> dict[str, Finding]:
+        """Findings of the checks that ran so far, by check name."""
+        return {name: finding for name, finding, _ in self.trace}
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        if self._facts is None:
+            self._facts = {}
+        return self._facts
+
+    def __repr__(self) -> str:
+        return f"<CheckContext {self.address.email!r} dns={self.dns} smtp={self.smtp}>"
 
 
 CheckerReturn = Finding | None | Awaitable[Finding | None]
@@ -135,7 +156,8 @@ class TypoChecker:
         address = context.address
         if address.domain_literal:
             return _PASS
-        has_mail = context.facts.get("has_mail")
+        facts = context._facts
+        has_mail = None if facts is None else facts.get("has_mail")
         fixed = self.suggester.suggest(address.ascii_domain, has_mail=has_mail)
         if fixed is None:
             return _PASS
@@ -164,6 +186,8 @@ class _ListChecker:
 
     name: str
     stage = Stage.OFFLINE
+    list_name: str  # attribute of Lists to look in
+    by_domain: bool  # match the A-label domain (else the local part)
     flag: str
     reason: Reason
     outcome: Outcome
@@ -171,7 +195,9 @@ class _ListChecker:
 
     def __init__(self, lists: Lists | None = None) -> None:
         self._lists = lists
+        self._lookup: Callable[[str], str | None] | None = None
         self._negative = Finding(Outcome.PASS, None, "", {self.flag: False})
+        self._positive: dict[str, Finding] = {}  # per list entry: findings are immutable
 
     @property
     def lists(self) -> Lists:
@@ -181,58 +207,61 @@ class _ListChecker:
             self._lists = Lists.default()
         return self._lists
 
-    def _match(self, address: Address) -> str | None:
-        raise NotImplementedError
-
     def __call__(self, context: CheckContext, /) -> Finding:
         address = context.address
         if address.domain_literal:
             return self._negative
-        entry = self._match(address)
+        lookup = self._lookup
+        if lookup is None:
+            lookup = self._lookup = getattr(self.lists, self.list_name).match
+        entry = lookup(address.ascii_domain if self.by_domain else address.local_part)
         if entry is None:
             return self._negative
-        return Finding(
-            self.outcome, self.reason, f"{self.label} (list entry {entry!r})", {self.flag: True}
-        )
+        finding = self._positive.get(entry)
+        if finding is None:
+            if len(self._positive) >= 4096:
+                self._positive.clear()
+            finding = self._positive[entry] = Finding(
+                self.outcome, self.reason, f"{self.label} (list entry {entry!r})",
+                {self.flag: True},
+            )
+        return finding
 
 
 class DisposableChecker(_ListChecker):
     """Flags domains of disposable (temporary inbox) services, and their subdomains."""
 
     name = "disposable"
+    list_name = "disposable"
+    by_domain = True
     flag = "disposable"
     reason = Reason.DISPOSABLE
     outcome = Outcome.WARN
     label = "a disposable-mail domain"
-
-    def _match(self, address: Address) -> str | None:
-        return self.lists.disposable.match(address.ascii_domain)
 
 
 class RoleChecker(_ListChecker):
     """Flags role local parts (info@, sales@ …). Flag only under the default policy."""
 
     name = "role"
+    list_name = "role"
+    by_domain = False
     flag = "role"
     reason = Reason.ROLE_ACCOUNT
     outcome = Outcome.WARN
     label = "a role account"
-
-    def _match(self, address: Address) -> str | None:
-        return self.lists.role.match(address.local_part)
 
 
 class FreeProviderChecker(_ListChecker):
     """Marks free consumer mailbox providers (gmail.com …); never a warning."""
 
     name = "free"
+    list_name = "free"
+    by_domain = True
     flag = "free"
     reason = Reason.FREE_PROVIDER
     outcome = Outcome.PASS
     label = "a free mailbox provider"
-
-    def _match(self, address: Address) -> str | None:
-        return self.lists.free.match(address.ascii_domain)
 
 
 _PASS = Finding(Outcome.PASS)
@@ -241,19 +270,3 @@ _PASS = Finding(Outcome.PASS)
 def default_checkers(lists: Lists | None = None) -> list[Checker]:
     """The built-in checkers in their default order (syntax always runs first)."""
     return [TypoChecker(), DisposableChecker(lists), RoleChecker(lists), FreeProviderChecker(lists)]
-
-
-def lifted_flags(findings: Mapping[str, Finding]) -> dict[str, Any]:
-    """The result-level facts (flags, suggestion) carried in findings' data."""
-    lifted: dict[str, Any] = {}
-    for finding in findings.values():
-        data = finding.data
-        if not data:
-            continue
-        for key in ("disposable", "role", "free"):
-            value = data.get(key)
-            if value is not None:
-                lifted[key] = bool(value) or bool(lifted.get(key))
-        if "suggestion" not in lifted and data.get("suggestion"):
-            lifted["suggestion"] = str(data["suggestion"])
-    return lifted

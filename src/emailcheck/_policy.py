@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
+from ._address import _fast_constructor
 from ._reasons import REASON_INFO, Reason
-from ._types import CheckOutcome, Outcome, Status
+from ._types import CheckOutcome, Finding, Outcome, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ SEVERITY: tuple[Status, ...] = (
     Status.INVALID, Status.RISKY, Status.UNKNOWN, Status.CATCH_ALL, Status.VALID,
 )
 _RANK = {status: rank for rank, status in enumerate(SEVERITY)}
+_PASS = Outcome.PASS
 
 _OUTCOME_DEFAULT: Mapping[Outcome, Status | None] = MappingProxyType({
     Outcome.FAIL: Status.INVALID,
@@ -42,11 +44,30 @@ _OUTCOME_DEFAULT: Mapping[Outcome, Status | None] = MappingProxyType({
     Outcome.SKIP: None,
 })
 
+# Only reasons whose status does not depend on the outcome are listed; a checker says
+# FAIL only for a permanent, definite answer, so e.g. a 4xx "mailbox disabled" (WARN)
+# stays risky while a 5xx one (FAIL) is invalid.
 DEFAULT_REASON_STATUS: Mapping[str, Status | None] = MappingProxyType({
     Reason.DISPOSABLE.value: Status.RISKY,
     Reason.POSSIBLE_TYPO.value: Status.RISKY,
     Reason.ROLE_ACCOUNT.value: None,  # flag only: role inboxes are real inboxes
     Reason.FREE_PROVIDER.value: None,
+    Reason.ACCEPTED.value: Status.VALID,
+    Reason.CATCH_ALL.value: Status.CATCH_ALL,
+    Reason.MAILBOX_FULL.value: Status.RISKY,
+    # The server would not tell: never invalid, never risky on their own.
+    **{
+        reason.value: Status.UNKNOWN
+        for reason in (
+            Reason.UNSAFE_MX_ADDRESS, Reason.DNS_TIMEOUT, Reason.DNS_ERROR,
+            Reason.GREYLISTED, Reason.TEMPORARY_FAILURE, Reason.TOO_MANY_RECIPIENTS,
+            Reason.RATE_LIMITED, Reason.BLOCKED, Reason.POLICY_REJECTION,
+            Reason.RELAY_DENIED, Reason.AUTHENTICATION_REQUIRED, Reason.PROTOCOL_ERROR,
+            Reason.SMTPUTF8_UNSUPPORTED, Reason.SMTP_TIMEOUT, Reason.CONNECTION_FAILED,
+            Reason.SERVER_MISBEHAVED, Reason.PROVIDER_UNVERIFIABLE, Reason.SMTP_UNCLASSIFIED,
+            Reason.DEADLINE_EXCEEDED, Reason.CHECKER_ERROR,
+        )
+    },
 })
 
 DEFAULT_STATUS_SCORE: Mapping[Status, int] = MappingProxyType({
@@ -72,7 +93,9 @@ class DefaultPolicy:
     ``reason_score``, and loses ``role_penalty`` for a role account.
     """
 
-    reason_status: Mapping[str, Status | None] = field(default_factory=lambda: DEFAULT_REASON_STATUS)
+    reason_status: Mapping[str, Status | None] = field(
+        default_factory=lambda: DEFAULT_REASON_STATUS
+    )
     status_score: Mapping[Status, int] = field(default_factory=lambda: DEFAULT_STATUS_SCORE)
     reason_score: Mapping[str, int] = field(default_factory=dict)
     role_penalty: int = 10
@@ -85,32 +108,41 @@ class DefaultPolicy:
         return DefaultPolicy(table, self.status_score, self.reason_score, self.role_penalty)
 
     def decide(self, checks: Sequence[CheckOutcome], /) -> Decision:
-        chosen: CheckOutcome | None = None
-        chosen_status: Status | None = None
+        return self.decide_trace([(c.name, c.finding, c.elapsed) for c in checks])
+
+    def decide_trace(self, trace: Iterable[tuple[str, Finding, float]], /) -> Decision:
+        """``decide()`` over (name, finding, elapsed) steps, as the verifier keeps them."""
+        chosen: Finding | None = None
+        chosen_rank = len(SEVERITY)
         role = False
         table = self.reason_status
-        for check in checks:
-            reason = check.reason
+        for _, finding, _ in trace:
+            reason = finding.reason
             if reason is None:
-                status = _OUTCOME_DEFAULT[check.outcome]
+                if finding.outcome is _PASS:
+                    continue
+                status = _OUTCOME_DEFAULT[finding.outcome]
             else:
                 if reason == "role_account":
                     role = True
                 status = (
-                    table[reason] if reason in table else _OUTCOME_DEFAULT[check.outcome]
+                    table[reason] if reason in table else _OUTCOME_DEFAULT[finding.outcome]
                 )
             if status is None:
                 continue
-            if chosen_status is None or _RANK[status] < _RANK[chosen_status]:
-                chosen, chosen_status = check, status
-                if status is Status.INVALID:
+            rank = _RANK[status]
+            if rank < chosen_rank:
+                chosen, chosen_rank = finding, rank
+                if rank == 0:
                     break
-        if chosen is None or chosen_status is None:
-            reason_code: str = Reason.MAILBOX_NOT_CHECKED
+        if chosen is None:
+            if self is DEFAULT_POLICY:
+                return _NOT_CHECKED_ROLE if role else _NOT_CHECKED
             status = Status.UNKNOWN
-            message = describe(reason_code)
+            reason_code: str = Reason.MAILBOX_NOT_CHECKED
+            message = _NOT_CHECKED_MESSAGE
         else:
-            status = chosen_status
+            status = SEVERITY[chosen_rank]
             reason_code = chosen.reason or (
                 Reason.CHECK_FAILED if chosen.outcome is Outcome.FAIL else Reason.CHECKER_ERROR
             )
@@ -118,15 +150,18 @@ class DefaultPolicy:
         score = self.reason_score.get(reason_code, self.status_score.get(status, 0))
         if role:
             score -= self.role_penalty
-        return Decision(status, reason_code, message, max(0, min(100, score)))
+        decision: Decision = _make_decision(status, reason_code, message, max(0, min(100, score)))
+        return decision
+
+
+_make_decision = _fast_constructor(Decision)
+_DESCRIPTIONS = {reason.value: info[0] for reason, info in REASON_INFO.items()}
+_NOT_CHECKED_MESSAGE = _DESCRIPTIONS[Reason.MAILBOX_NOT_CHECKED.value]
 
 
 def describe(reason: str) -> str:
     """The documented description of a reason code (the code itself if unknown)."""
-    try:
-        return REASON_INFO[Reason(reason)][0]
-    except ValueError:
-        return str(reason)
+    return _DESCRIPTIONS.get(reason, str(reason))
 
 
 def as_policy(policy: PolicyLike | None) -> Policy:
@@ -150,3 +185,9 @@ class _FunctionPolicy:
 
 
 DEFAULT_POLICY = DefaultPolicy()
+# The default policy's most common decisions, built once (bulk verification hot path).
+_NOT_CHECKED = Decision(
+    Status.UNKNOWN, Reason.MAILBOX_NOT_CHECKED, _NOT_CHECKED_MESSAGE,
+    DEFAULT_STATUS_SCORE[Status.UNKNOWN],
+)
+_NOT_CHECKED_ROLE = replace(_NOT_CHECKED, score=_NOT_CHECKED.score - DEFAULT_POLICY.role_penalty)

@@ -52,6 +52,38 @@ class Reason(str, Enum):
     ROLE_ACCOUNT = "role_account"
     FREE_PROVIDER = "free_provider"
 
+    # -- DNS --
+    DOMAIN_NOT_FOUND = "domain_not_found"
+    NULL_MX = "null_mx"
+    NO_MAIL_SERVER = "no_mail_server"
+    UNSAFE_MX_ADDRESS = "unsafe_mx_address"
+    DNS_TIMEOUT = "dns_timeout"
+    DNS_ERROR = "dns_error"
+
+    # -- SMTP (also the vocabulary of bounce classification) --
+    ACCEPTED = "accepted"
+    CATCH_ALL = "catch_all"
+    MAILBOX_NOT_FOUND = "mailbox_not_found"
+    MAILBOX_DISABLED = "mailbox_disabled"
+    MAILBOX_FULL = "mailbox_full"
+    MAILBOX_NAME_INVALID = "mailbox_name_invalid"
+    DOMAIN_NOT_SERVED = "domain_not_served"
+    GREYLISTED = "greylisted"
+    TEMPORARY_FAILURE = "temporary_failure"
+    TOO_MANY_RECIPIENTS = "too_many_recipients"
+    RATE_LIMITED = "rate_limited"
+    BLOCKED = "blocked"
+    POLICY_REJECTION = "policy_rejection"
+    RELAY_DENIED = "relay_denied"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    PROTOCOL_ERROR = "protocol_error"
+    SMTPUTF8_UNSUPPORTED = "smtputf8_unsupported"
+    SMTP_TIMEOUT = "smtp_timeout"
+    CONNECTION_FAILED = "connection_failed"
+    SERVER_MISBEHAVED = "server_misbehaved"
+    PROVIDER_UNVERIFIABLE = "provider_unverifiable"
+    SMTP_UNCLASSIFIED = "smtp_unclassified"
+
     # -- overall --
     MAILBOX_NOT_CHECKED = "mailbox_not_checked"
     CHECKER_ERROR = "checker_error"
@@ -191,6 +223,125 @@ REASON_INFO: dict[Reason, tuple[str, str]] = {
     Reason.FREE_PROVIDER: (
         "The domain is a free consumer mailbox provider (gmail.com, yahoo.com …).",
         "Nothing wrong with it; B2B teams may segment on it.",
+    ),
+    Reason.DOMAIN_NOT_FOUND: (
+        "The domain does not exist (DNS answered NXDOMAIN).",
+        "Suppress; check the suggestion for a typo.",
+    ),
+    Reason.NULL_MX: (
+        "The domain publishes a null MX (RFC 7505): it accepts no mail at all.",
+        "Suppress.",
+    ),
+    Reason.NO_MAIL_SERVER: (
+        "The domain has no MX record and no address to serve as an implicit MX, or none of "
+        "its MX hosts exist.",
+        "Suppress; check the suggestion for a typo.",
+    ),
+    Reason.UNSAFE_MX_ADDRESS: (
+        "The domain's mail hosts point only at loopback, private, link-local or reserved "
+        "addresses; the library refuses to connect there.",
+        "Treat as unknown; a hostile or misconfigured domain. Never probe it from inside "
+        "your network.",
+    ),
+    Reason.DNS_TIMEOUT: (
+        "DNS did not answer in time.",
+        "Re-check later; never suppress on a timeout.",
+    ),
+    Reason.DNS_ERROR: (
+        "DNS failed (SERVFAIL, refused, or no nameserver reachable).",
+        "Re-check later; never suppress on a DNS failure.",
+    ),
+    Reason.ACCEPTED: (
+        "The mail server accepted the recipient (250 to RCPT TO).",
+        "Send.",
+    ),
+    Reason.CATCH_ALL: (
+        "The server also accepted an unguessable random recipient: it accepts anything, so "
+        "this mailbox cannot be confirmed.",
+        "Own segment: send at lower volume and watch its bounces.",
+    ),
+    Reason.MAILBOX_NOT_FOUND: (
+        "The server said the mailbox does not exist (550 5.1.1 and the like).",
+        "Suppress.",
+    ),
+    Reason.MAILBOX_DISABLED: (
+        "The mailbox exists but is disabled or inactive (5.2.1).",
+        "Suppress when permanent; re-check later when the reply was temporary.",
+    ),
+    Reason.MAILBOX_FULL: (
+        "The mailbox is over its quota (4.2.2 / 5.2.2).",
+        "Slow lane: an unread, full inbox is often abandoned; re-check later.",
+    ),
+    Reason.MAILBOX_NAME_INVALID: (
+        "The server refused the mailbox name itself (553, 5.1.3).",
+        "Suppress.",
+    ),
+    Reason.DOMAIN_NOT_SERVED: (
+        "The server does not take mail for this domain (5.1.2 bad destination system).",
+        "Suppress when permanent; the domain's MX may be stale.",
+    ),
+    Reason.GREYLISTED: (
+        "The server deferred the probe on purpose (greylisting); it usually accepts a retry "
+        "after a few minutes.",
+        "Re-check after the retry-after hint.",
+    ),
+    Reason.TEMPORARY_FAILURE: (
+        "The server reported a temporary failure (4xx) without saying more.",
+        "Re-check later; never suppress on a 4xx.",
+    ),
+    Reason.TOO_MANY_RECIPIENTS: (
+        "The server refused more recipients in this session (452 4.5.3).",
+        "Re-check in a new session; says nothing about the mailbox.",
+    ),
+    Reason.RATE_LIMITED: (
+        "The server is limiting how fast we may ask (421/450/451 with a rate message).",
+        "Slow down and re-check later.",
+    ),
+    Reason.BLOCKED: (
+        "The server refused us: our address or probe is blocked or blocklisted.",
+        "Unknown about the mailbox; verify from another network or later.",
+    ),
+    Reason.POLICY_REJECTION: (
+        "The server refused by policy (5.7.x: sender authentication, content, access rules).",
+        "Unknown about the mailbox; do not suppress on this alone.",
+    ),
+    Reason.RELAY_DENIED: (
+        "The server refused to relay for this domain.",
+        "Unknown; the domain's MX may be misconfigured.",
+    ),
+    Reason.AUTHENTICATION_REQUIRED: (
+        "The server requires authentication before accepting recipients (530).",
+        "Unknown; the host is not a public inbound MX.",
+    ),
+    Reason.PROTOCOL_ERROR: (
+        "The conversation broke down (500/501/503 syntax or sequence errors).",
+        "Re-check later.",
+    ),
+    Reason.SMTPUTF8_UNSUPPORTED: (
+        "The address needs SMTPUTF8 and the server does not offer it.",
+        "Unknown: the mailbox may exist, but this server cannot take internationalised mail.",
+    ),
+    Reason.SMTP_TIMEOUT: (
+        "A mail server did not answer in time.",
+        "Re-check later; never suppress on a timeout.",
+    ),
+    Reason.CONNECTION_FAILED: (
+        "No mail host of the domain could be reached.",
+        "Re-check later; port 25 may be blocked where you run.",
+    ),
+    Reason.SERVER_MISBEHAVED: (
+        "A mail server sent something no SMTP server should (oversized or endless replies, "
+        "garbage).",
+        "Re-check later.",
+    ),
+    Reason.PROVIDER_UNVERIFIABLE: (
+        "The mailbox provider accepts every recipient at probe time or punishes probing "
+        "(e.g. Yahoo), so no probe can confirm the mailbox.",
+        "Keep with care; rely on engagement and bounces instead.",
+    ),
+    Reason.SMTP_UNCLASSIFIED: (
+        "The server's reply fits no known meaning.",
+        "Re-check later; see the transcript.",
     ),
     Reason.MAILBOX_NOT_CHECKED: (
         "The address passed every check that ran, but no check confirmed the mailbox "

@@ -11,6 +11,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from ._address import Address, _fast_constructor
+
 JSONValue = Any  # None | bool | int | float | str | list[JSONValue] | dict[str, JSONValue]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -88,23 +90,37 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class CheckOutcome:
-    """One check as it ran: its name, finding and how long it took (seconds)."""
+    """One check as it ran: its name, its finding and how long it took (seconds)."""
 
     name: str
-    outcome: Outcome
-    reason: str | None
-    detail: str
+    finding: Finding
     elapsed: float
-    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False)
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.finding.outcome
+
+    @property
+    def reason(self) -> str | None:
+        return self.finding.reason
+
+    @property
+    def detail(self) -> str:
+        return self.finding.detail
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self.finding.data
 
     def to_dict(self) -> dict[str, JSONValue]:
+        finding = self.finding
         return {
             "name": self.name,
-            "outcome": self.outcome.value,
-            "reason": None if self.reason is None else str(_plain(self.reason)),
-            "detail": self.detail,
+            "outcome": finding.outcome.value,
+            "reason": None if finding.reason is None else str(_plain(finding.reason)),
+            "detail": finding.detail,
             "elapsed_ms": round(self.elapsed * 1000, 3),
-            "data": _jsonable(self.data),
+            "data": _jsonable(finding.data),
         }
 
 
@@ -113,7 +129,8 @@ class Result:
     """The verdict on one address, with the evidence behind it.
 
     ``disposable``, ``role`` and ``free`` are True / False, or None when not checked.
-    Address fields are None when the input could not be parsed.
+    The address properties (``email``, ``domain`` …) are None when the input could not
+    be parsed.
     """
 
     input: str
@@ -121,25 +138,87 @@ class Result:
     reason: str
     message: str
     score: int
-    email: str | None  # normalised, Unicode domain
-    ascii_email: str | None  # IDNA (A-label) domain; None when the local part needs SMTPUTF8
-    local_part: str | None
-    domain: str | None  # Unicode form
-    ascii_domain: str | None
-    registrable_domain: str | None
-    suggestion: str | None
-    disposable: bool | None
-    role: bool | None
-    free: bool | None
-    smtputf8: bool | None  # delivering needs the SMTPUTF8 extension
-    checks: tuple[CheckOutcome, ...]
+    address: Address | None  # None when the input could not be parsed
+    # (check name, finding, seconds) per check in order; ``checks`` presents them. Kept
+    # as plain tuples because building one object per check per address dominated bulk
+    # verification.
+    trace: tuple[tuple[str, Finding, float], ...] = field(repr=False)
     checked_at: datetime
+
+    @property
+    def checks(self) -> tuple[CheckOutcome, ...]:
+        """Every check as it ran, in order: name, outcome, reason, detail, elapsed."""
+        return tuple(CheckOutcome(name, finding, elapsed) for name, finding, elapsed in self.trace)
+
+    @property
+    def suggestion(self) -> str | None:
+        """A corrected address to show the person ("did you mean …?"), if any."""
+        for _, finding, _ in self.trace:
+            value = finding.data.get("suggestion") if finding.data else None
+            if value:
+                return str(value)
+        return None
+
+    @property
+    def disposable(self) -> bool | None:
+        """True / False from the disposable check; None if no check said."""
+        return self._flag("disposable")
+
+    @property
+    def role(self) -> bool | None:
+        """True / False from the role-account check; None if no check said."""
+        return self._flag("role")
+
+    @property
+    def free(self) -> bool | None:
+        """True / False from the free-provider check; None if no check said."""
+        return self._flag("free")
+
+    def _flag(self, key: str) -> bool | None:
+        seen: bool | None = None
+        for _, finding, _ in self.trace:
+            value = finding.data.get(key) if finding.data else None
+            if value is not None:
+                seen = bool(value) or bool(seen)
+        return seen
+
+    @property
+    def email(self) -> str | None:
+        """The normalised address (Unicode domain)."""
+        return None if self.address is None else self.address.email
+
+    @property
+    def ascii_email(self) -> str | None:
+        """The IDNA (A-label) form; None when the local part needs SMTPUTF8."""
+        return None if self.address is None else self.address.ascii_email
+
+    @property
+    def local_part(self) -> str | None:
+        return None if self.address is None else self.address.local_part
+
+    @property
+    def domain(self) -> str | None:
+        """The domain in Unicode form."""
+        return None if self.address is None else self.address.domain
+
+    @property
+    def ascii_domain(self) -> str | None:
+        return None if self.address is None else self.address.ascii_domain
+
+    @property
+    def registrable_domain(self) -> str | None:
+        return None if self.address is None else self.address.registrable_domain
+
+    @property
+    def smtputf8(self) -> bool | None:
+        """Delivering needs the SMTPUTF8 extension (the local part is not ASCII)."""
+        return None if self.address is None else self.address.smtputf8
 
     def check(self, name: str) -> CheckOutcome | None:
         """The outcome of the check called ``name``, if it ran."""
-        for outcome in self.checks:
-            if outcome.name == name:
-                return outcome
+        for check_name, finding, elapsed in self.trace:
+            if check_name == name:
+                return CheckOutcome(check_name, finding, elapsed)
         return None
 
     def to_dict(self) -> dict[str, JSONValue]:
@@ -241,3 +320,6 @@ def _jsonable(value: Any) -> JSONValue:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+make_result = _fast_constructor(Result)

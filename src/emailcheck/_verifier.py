@@ -21,10 +21,10 @@ from ._bridge import run_sync
 from ._checkers import CheckContext, Checker, Stage, as_checker, default_checkers
 from ._errors import ConfigurationError, InvalidAddress
 from ._options import OPTION_NAMES, Options
-from ._policy import PolicyLike, as_policy
+from ._policy import DefaultPolicy, PolicyLike, as_policy
 from ._reasons import Reason
 from ._syntax import SyntaxRejection
-from ._types import CheckOutcome, Finding, Outcome, Result
+from ._types import CheckOutcome, Finding, Outcome, Result, make_result
 
 if TYPE_CHECKING:
     from ._lists import Lists
@@ -32,11 +32,13 @@ if TYPE_CHECKING:
 _UTC = timezone.utc
 _perf = time.perf_counter
 _PASS = Finding(Outcome.PASS)
-_FLAGS = ("disposable", "role", "free")
+# Enum member access costs a class-attribute lookup; the hot loop uses this instead.
+_FAIL = Outcome.FAIL
 
-# A step of the pipeline: the checker to call, its context, and the deadline (monotonic).
-_Step = tuple[Checker, CheckContext, float]
-_Pipeline = Generator[_Step, tuple[Finding, float], Result]
+# The pipeline yields only what must be awaited: (awaitable, checker, deadline), and is
+# sent back what the awaitable produced.
+_Pending = tuple[Awaitable[Any], Checker, float]
+_Pipeline = Generator[_Pending, Any, Result]
 
 
 class Verifier:
@@ -85,8 +87,23 @@ class Verifier:
                 f"checker names must be unique and not 'syntax': {', '.join(duplicated)}"
             )
         self.policy = as_policy(policy)
+        # Per (dns, smtp): each checker with its pre-built "stage is off" step, if off.
+        self._plans = {
+            dns: {smtp: tuple(self._plan_step(item, dns, dns and smtp) for item in self.checkers)
+                  for smtp in (False, True)}
+            for dns in (False, True)
+        }
         self._parser = AddressParser(options.syntax_rules)
-        self._skips: dict[tuple[str, str], CheckOutcome] = {}
+
+    @staticmethod
+    def _plan_step(
+        item: Checker, dns: bool, smtp: bool
+    ) -> tuple[Checker, str, tuple[str, Finding, float] | None, bool]:
+        stage = item.stage
+        enabled = stage is Stage.OFFLINE or (stage is Stage.DNS and dns) or smtp
+        off = None if enabled else (
+            item.name, Finding.skipped(f"skipped: {stage.value} checks are off"), 0.0)
+        return item, item.name, off, stage is not Stage.OFFLINE
 
     def __repr__(self) -> str:
         names = ", ".join(item.name for item in self.checkers)
@@ -125,115 +142,74 @@ class Verifier:
         budget = self.options.timeout if timeout is None else timeout
         if not budget > 0:
             raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
-        started = _perf()
         deadline = time.monotonic() + budget
+        started = _perf()
         try:
             address = self._parser.parse(text)
         except SyntaxRejection as rejection:
-            failed = CheckOutcome(
-                "syntax", Outcome.FAIL, rejection.reason, rejection.message, _perf() - started
-            )
-            return self._result(text, None, [failed], checked_at)
-        outcomes = [CheckOutcome("syntax", Outcome.PASS, None, "", _perf() - started)]
-        context = CheckContext(address, self.options, dns, dns and smtp)
-        findings = context.findings
+            failed = Finding(Outcome.FAIL, rejection.reason, rejection.message)
+            return self._result(text, None, [("syntax", failed, _perf() - started)], checked_at)
+        now = _perf()
+        trace = [("syntax", _PASS, now - started)]
+        context = CheckContext(address, self.options, dns, dns and smtp, trace)
         failed_check: str | None = None
-        for item in self.checkers:
-            stage = item.stage
-            if failed_check is not None:
-                outcomes.append(self._skip(item.name, f"skipped: {failed_check} failed"))
+        for item, name, off, network in self._plans[dns][smtp]:
+            if off is not None:
+                trace.append(off)
                 continue
-            if (stage is Stage.DNS and not dns) or (stage is Stage.SMTP and not context.smtp):
-                outcomes.append(self._skip(item.name, f"skipped: {stage.value} checks are off"))
+            # After a definite failure no network round-trip can change the verdict; the
+            # offline checks still run, as their flags and suggestion help the person.
+            if network and failed_check is not None:
+                trace.append((name, Finding.skipped(f"skipped: {failed_check} failed"), 0.0))
                 continue
-            finding, elapsed = yield item, context, deadline
-            findings[item.name] = finding
-            outcomes.append(CheckOutcome(
-                item.name, finding.outcome, finding.reason, finding.detail, elapsed, finding.data
-            ))
-            if finding.outcome is Outcome.FAIL:
-                failed_check = item.name
-        return self._result(text, address, outcomes, checked_at)
-
-    def _skip(self, name: str, detail: str) -> CheckOutcome:
-        key = (name, detail)
-        outcome = self._skips.get(key)
-        if outcome is None:
-            if len(self._skips) > 4096:  # bounded even with endlessly renamed checkers
-                self._skips.clear()
-            outcome = self._skips[key] = CheckOutcome(name, Outcome.SKIP, None, detail, 0.0)
-        return outcome
+            started = now
+            try:
+                raw = item(context)
+            except Exception as error:  # a checker's bug must not lose the verdict
+                raw = _error_finding(item, error)
+            if type(raw) is not Finding:
+                if raw is not None and inspect.isawaitable(raw):
+                    raw = yield raw, item, deadline
+                raw = _as_finding(item, raw)
+            now = _perf()
+            trace.append((name, raw, now - started))
+            if raw.outcome is _FAIL:
+                failed_check = name
+        return self._result(text, address, trace, checked_at)
 
     def _result(
-        self, text: str, address: Address | None, outcomes: list[CheckOutcome],
+        self, text: str, address: Address | None, trace: list[tuple[str, Finding, float]],
         checked_at: datetime,
     ) -> Result:
-        decision = self.policy.decide(outcomes)
-        flags: dict[str, bool] = {}
-        suggestion: str | None = None
-        for outcome in outcomes:
-            data = outcome.data
-            if not data:
-                continue
-            for key in _FLAGS:
-                value = data.get(key)
-                if value is not None:
-                    flags[key] = bool(value) or flags.get(key, False)
-            if suggestion is None and data.get("suggestion"):
-                suggestion = str(data["suggestion"])
-        if address is None:
-            return Result(
-                text, decision.status, decision.reason, decision.message, decision.score,
-                None, None, None, None, None, None, suggestion, None, None, None, None,
-                tuple(outcomes), checked_at,
-            )
-        return Result(
-            text, decision.status, decision.reason, decision.message, decision.score,
-            address.email, address.ascii_email, address.local_part, address.domain,
-            address.ascii_domain, address.registrable_domain, suggestion,
-            flags.get("disposable"), flags.get("role"), flags.get("free"), address.smtputf8,
-            tuple(outcomes), checked_at,
+        policy = self.policy
+        if type(policy) is DefaultPolicy:
+            decision = policy.decide_trace(trace)
+        else:
+            decision = policy.decide([CheckOutcome(*step) for step in trace])
+        result: Result = make_result(
+            text, decision.status, decision.reason, decision.message, decision.score, address,
+            tuple(trace), checked_at,
         )
+        return result
 
     # -- drivers ----------------------------------------------------------------------
 
     def _drive_sync(self, pipeline: _Pipeline) -> Result:
         try:
-            step = next(pipeline)
-            while True:
-                item, context, _deadline = step
-                started = _perf()
-                try:
-                    raw = item(context)
-                except Exception as error:  # a checker's bug must not lose the verdict
-                    raw = _error_finding(item, error)
-                if inspect.isawaitable(raw):
-                    return run_sync(self._drive_async(pipeline, step, raw, started))
-                step = pipeline.send((_as_finding(item, raw), _perf() - started))
+            pending = next(pipeline)
         except StopIteration as stop:
             result: Result = stop.value
             return result
+        # A checker turned out to be async: only now is an event loop needed.
+        return run_sync(self._drive_async(pipeline, pending))
 
-    async def _drive_async(
-        self, pipeline: _Pipeline, step: _Step | None = None,
-        pending: Awaitable[Any] | None = None, started: float = 0.0,
-    ) -> Result:
+    async def _drive_async(self, pipeline: _Pipeline, pending: _Pending | None = None) -> Result:
         try:
-            if step is None:
-                step = next(pipeline)
+            if pending is None:
+                pending = next(pipeline)
             while True:
-                item, context, deadline = step
-                if pending is None:
-                    started = _perf()
-                    try:
-                        raw = item(context)
-                    except Exception as error:
-                        raw = _error_finding(item, error)
-                else:
-                    raw, pending = pending, None
-                if inspect.isawaitable(raw):
-                    raw = await _await_within(item, raw, deadline)
-                step = pipeline.send((_as_finding(item, raw), _perf() - started))
+                awaitable, item, deadline = pending
+                pending = pipeline.send(await _await_within(item, awaitable, deadline))
         except StopIteration as stop:
             result: Result = stop.value
             return result
