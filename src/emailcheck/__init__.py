@@ -13,12 +13,12 @@ from ._checkers import (
     default_checkers,
 )
 from ._errors import ConfigurationError, EmailCheckError, InvalidAddress
-# TEMP from ._lists import DomainList, Lists, LocalPartList
+from ._lists import DomainList, Lists, LocalPartList
 from ._options import Options
 from ._policy import Decision, DefaultPolicy, Policy
 from ._reasons import REASON_INFO, Reason
 from ._types import CheckOutcome, Finding, Outcome, Result, Status
-# TEMP from ._typo import TypoSuggester
+from ._typo import TypoSuggester
 from ._verifier import Verifier, averify, default_verifier, parse_address, verify
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
     "Decision",
     "DefaultPolicy",
     "DisposableChecker",
-    # "DomainList",
+    "DomainList",
     "EmailCheckError",
     "Finding",
     "FreeProviderChecker",

@@ -72,6 +72,7 @@ def _fast_constructor(cls: type) -> Any:
 
 
 _make_address = _fast_constructor(Address)
+_is_dot_atom = DOT_ATOM_ASCII.fullmatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +111,16 @@ class AddressParser:
         local, at, domain_text = text.rpartition("@")
         if not at:
             raise SyntaxRejection(Reason.MISSING_AT_SIGN, "the address has no @ sign")
-        local = self._local(local, ascii_text)
+        if ascii_text and _is_dot_atom(local):  # the common case, in one regex
+            smtputf8 = False
+            local_octets = len(local)
+        else:
+            local = self._local(local)
+            smtputf8 = not local.isascii()
+            local_octets = len(local.encode("utf-8")) if smtputf8 else len(local)
         domain = self._domain(domain_text)
-        if isinstance(domain, SyntaxRejection):
-            raise domain
-        smtputf8 = not local.isascii()
-        local_octets = len(local.encode("utf-8")) if smtputf8 else len(local)
+        if isinstance(domain, tuple):
+            raise SyntaxRejection(*domain)
         if local_octets > MAX_LOCAL_OCTETS:
             raise SyntaxRejection(
                 Reason.LOCAL_PART_TOO_LONG,
@@ -133,9 +138,7 @@ class AddressParser:
         )
         return address
 
-    def _local(self, local: str, ascii_text: bool) -> str:
-        if ascii_text and DOT_ATOM_ASCII.fullmatch(local):
-            return local
+    def _local(self, local: str) -> str:
         if local.startswith('"'):
             if not self.rules.allow_quoted_local:
                 raise SyntaxRejection(
@@ -152,12 +155,13 @@ class AddressParser:
             )
         return local
 
-    def _parse_domain(self, text: str) -> _Domain | SyntaxRejection:
-        # Returned, not raised: lru_cache keeps answers, not exceptions.
+    def _parse_domain(self, text: str) -> _Domain | tuple[Reason, str]:
+        # A rejection is cached as plain (reason, message): lru_cache keeps answers, not
+        # exceptions, and a cached exception would pin the traceback of its first raise.
         try:
             return self._domain_uncached(text)
         except SyntaxRejection as rejection:
-            return rejection
+            return rejection.reason, rejection.message
 
     def _domain_uncached(self, text: str) -> _Domain:
         if not text:

@@ -46,7 +46,7 @@ class CheckContext:
 
     def __init__(
         self, address: Address, options: Options, dns: bool = False, smtp: bool = False,
-        trace: list[tuple[str, Finding, float]] | None = None,
+        trace: list[Any] | None = None,
     ) -> None:
         self.address = address
         self.options = options
@@ -58,7 +58,8 @@ class CheckContext:
     @property
     def findings(self) -> dict[str, Finding]:
         """Findings of the checks that ran so far, by check name."""
-        return {name: finding for name, finding, _ in self.trace}
+        trace = self.trace
+        return dict(zip(trace[0::3], trace[1::3], strict=True))
 
     @property
     def facts(self) -> dict[str, Any]:

@@ -108,15 +108,15 @@ class DefaultPolicy:
         return DefaultPolicy(table, self.status_score, self.reason_score, self.role_penalty)
 
     def decide(self, checks: Sequence[CheckOutcome], /) -> Decision:
-        return self.decide_trace([(c.name, c.finding, c.elapsed) for c in checks])
+        return self.decide_findings([check.finding for check in checks])
 
-    def decide_trace(self, trace: Iterable[tuple[str, Finding, float]], /) -> Decision:
-        """``decide()`` over (name, finding, elapsed) steps, as the verifier keeps them."""
+    def decide_findings(self, findings: Iterable[Finding], /) -> Decision:
+        """``decide()`` over the checks' findings alone: all the rule needs."""
         chosen: Finding | None = None
         chosen_rank = len(SEVERITY)
         role = False
         table = self.reason_status
-        for _, finding, _ in trace:
+        for finding in findings:
             reason = finding.reason
             if reason is None:
                 if finding.outcome is _PASS:

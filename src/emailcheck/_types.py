@@ -139,21 +139,23 @@ class Result:
     message: str
     score: int
     address: Address | None  # None when the input could not be parsed
-    # (check name, finding, seconds) per check in order; ``checks`` presents them. Kept
-    # as plain tuples because building one object per check per address dominated bulk
+    # Flat (name, finding, seconds, name, finding, seconds, …) per check in order;
+    # ``checks`` presents it as CheckOutcome objects. One flat tuple, because an object
+    # per check per address (and the garbage collector's work on them) dominated bulk
     # verification.
-    trace: tuple[tuple[str, Finding, float], ...] = field(repr=False)
+    trace: tuple[Any, ...] = field(repr=False)
     checked_at: datetime
 
     @property
     def checks(self) -> tuple[CheckOutcome, ...]:
         """Every check as it ran, in order: name, outcome, reason, detail, elapsed."""
-        return tuple(CheckOutcome(name, finding, elapsed) for name, finding, elapsed in self.trace)
+        trace = self.trace
+        return tuple(map(CheckOutcome, trace[0::3], trace[1::3], trace[2::3]))
 
     @property
     def suggestion(self) -> str | None:
         """A corrected address to show the person ("did you mean …?"), if any."""
-        for _, finding, _ in self.trace:
+        for finding in self.trace[1::3]:
             value = finding.data.get("suggestion") if finding.data else None
             if value:
                 return str(value)
@@ -176,7 +178,7 @@ class Result:
 
     def _flag(self, key: str) -> bool | None:
         seen: bool | None = None
-        for _, finding, _ in self.trace:
+        for finding in self.trace[1::3]:
             value = finding.data.get(key) if finding.data else None
             if value is not None:
                 seen = bool(value) or bool(seen)
@@ -216,9 +218,9 @@ class Result:
 
     def check(self, name: str) -> CheckOutcome | None:
         """The outcome of the check called ``name``, if it ran."""
-        for check_name, finding, elapsed in self.trace:
-            if check_name == name:
-                return CheckOutcome(check_name, finding, elapsed)
+        for check in self.checks:
+            if check.name == name:
+                return check
         return None
 
     def to_dict(self) -> dict[str, JSONValue]:

@@ -138,29 +138,30 @@ class Verifier:
     # -- the pipeline (no I/O) --------------------------------------------------------
 
     def _pipeline(self, text: str, dns: bool, smtp: bool, timeout: float | None) -> _Pipeline:
-        checked_at = datetime.now(_UTC)
-        budget = self.options.timeout if timeout is None else timeout
-        if not budget > 0:
+        if timeout is None:
+            timeout = self.options.timeout
+        elif not timeout > 0:
             raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
-        deadline = time.monotonic() + budget
+        checked_at = datetime.now(_UTC)
         started = _perf()
+        deadline = started + timeout  # perf_counter is monotonic too
         try:
             address = self._parser.parse(text)
         except SyntaxRejection as rejection:
             failed = Finding(Outcome.FAIL, rejection.reason, rejection.message)
-            return self._result(text, None, [("syntax", failed, _perf() - started)], checked_at)
+            return self._result(text, None, ["syntax", failed, _perf() - started], checked_at)
         now = _perf()
-        trace = [("syntax", _PASS, now - started)]
+        trace: list[Any] = ["syntax", _PASS, now - started]
         context = CheckContext(address, self.options, dns, dns and smtp, trace)
         failed_check: str | None = None
         for item, name, off, network in self._plans[dns][smtp]:
             if off is not None:
-                trace.append(off)
+                trace.extend(off)
                 continue
             # After a definite failure no network round-trip can change the verdict; the
             # offline checks still run, as their flags and suggestion help the person.
             if network and failed_check is not None:
-                trace.append((name, Finding.skipped(f"skipped: {failed_check} failed"), 0.0))
+                trace.extend((name, Finding.skipped(f"skipped: {failed_check} failed"), 0.0))
                 continue
             started = now
             try:
@@ -172,20 +173,21 @@ class Verifier:
                     raw = yield raw, item, deadline
                 raw = _as_finding(item, raw)
             now = _perf()
-            trace.append((name, raw, now - started))
+            trace.extend((name, raw, now - started))
             if raw.outcome is _FAIL:
                 failed_check = name
         return self._result(text, address, trace, checked_at)
 
     def _result(
-        self, text: str, address: Address | None, trace: list[tuple[str, Finding, float]],
+        self, text: str, address: Address | None, trace: list[Any],
         checked_at: datetime,
     ) -> Result:
         policy = self.policy
         if type(policy) is DefaultPolicy:
-            decision = policy.decide_trace(trace)
+            decision = policy.decide_findings(trace[1::3])
         else:
-            decision = policy.decide([CheckOutcome(*step) for step in trace])
+            decision = policy.decide(
+                list(map(CheckOutcome, trace[0::3], trace[1::3], trace[2::3])))
         result: Result = make_result(
             text, decision.status, decision.reason, decision.message, decision.score, address,
             tuple(trace), checked_at,
@@ -216,7 +218,7 @@ class Verifier:
 
 
 async def _await_within(item: Checker, awaitable: Awaitable[Any], deadline: float) -> Any:
-    remaining = deadline - time.monotonic()
+    remaining = deadline - _perf()
     if remaining <= 0:
         if inspect.iscoroutine(awaitable):
             awaitable.close()  # never started: close it so no "never awaited" warning
