@@ -12,11 +12,14 @@ from ._checkers import (
     checker,
     default_checkers,
 )
+from ._dns import MailHost, MXChecker
 from ._errors import ConfigurationError, EmailCheckError, InvalidAddress
 from ._lists import DomainList, Lists, LocalPartList
 from ._options import Options
 from ._policy import Decision, DefaultPolicy, Policy
 from ._reasons import REASON_INFO, Reason
+from ._replies import ReplyKind, ReplyMeaning, classify_reply
+from ._smtp import SMTPChecker
 from ._types import CheckOutcome, Finding, Outcome, Result, Status
 from ._typo import TypoSuggester
 from ._verifier import Verifier, averify, default_verifier, parse_address, verify
@@ -38,12 +41,17 @@ __all__ = [
     "InvalidAddress",
     "Lists",
     "LocalPartList",
+    "MXChecker",
+    "MailHost",
     "Options",
     "Outcome",
     "Policy",
     "Reason",
+    "ReplyKind",
+    "ReplyMeaning",
     "Result",
     "RoleChecker",
+    "SMTPChecker",
     "Stage",
     "Status",
     "TypoChecker",
@@ -51,6 +59,7 @@ __all__ = [
     "Verifier",
     "averify",
     "checker",
+    "classify_reply",
     "default_checkers",
     "default_verifier",
     "parse_address",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload, runtime_checkable
 
 from ._errors import ConfigurationError
 from ._reasons import Reason
@@ -87,17 +87,22 @@ class Checker(Protocol):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@overload
+def checker(func: F, /) -> F: ...
+@overload
+def checker(*, name: str | None = None, stage: Stage | str = Stage.OFFLINE) -> Callable[[F], F]: ...
 def checker(
-    func: F | None = None, *, name: str | None = None, stage: Stage | str = Stage.OFFLINE
-) -> Any:
+    func: F | None = None, /, *, name: str | None = None, stage: Stage | str = Stage.OFFLINE
+) -> F | Callable[[F], F]:
     """Mark a function as a checker, giving it a name and a stage.
 
     Usable bare (``@checker``) or with arguments (``@checker(name="mx", stage="dns")``).
     """
+    resolved = Stage(stage)
 
     def mark(target: F) -> F:
         target.name = name or target.__name__  # type: ignore[attr-defined]
-        target.stage = Stage(stage)  # type: ignore[attr-defined]
+        target.stage = resolved  # type: ignore[attr-defined]
         return target
 
     return mark(func) if func is not None else mark
@@ -269,5 +274,15 @@ _PASS = Finding(Outcome.PASS)
 
 
 def default_checkers(lists: Lists | None = None) -> list[Checker]:
-    """The built-in checkers in their default order (syntax always runs first)."""
-    return [TypoChecker(), DisposableChecker(lists), RoleChecker(lists), FreeProviderChecker(lists)]
+    """The built-in checkers in their default order (syntax always runs first).
+
+    The mx check comes first so the typo check can weigh whether the typed domain
+    receives mail; the smtp probe comes last, as the slowest.
+    """
+    from ._dns import MXChecker
+    from ._smtp import SMTPChecker
+
+    return [
+        MXChecker(), TypoChecker(), DisposableChecker(lists), RoleChecker(lists),
+        FreeProviderChecker(lists), SMTPChecker(),
+    ]
