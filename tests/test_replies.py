@@ -190,7 +190,7 @@ REPLIES = [
         Reason.AUTHENTICATION_REQUIRED, PERM, "5.7.1", None, id="postfix-login-mismatch"),
     case(
         552, "5.3.4 Message size exceeds fixed limit",
-        Reason.POLICY_REJECTION, PERM, "5.3.4", None, id="postfix-message-size"),
+        Reason.MESSAGE_TOO_LARGE, PERM, "5.3.4", None, id="postfix-message-size"),
     # -- Exim (and cPanel)
     case(550, "Unrouteable address", NF, PERM, None, None, id="exim-unrouteable"),
     case(550, "No Such User Here", NF, PERM, None, None, id="cpanel-no-such-user"),

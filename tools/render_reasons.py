@@ -18,7 +18,8 @@ GROUPS = [
     ("Syntax: the address cannot be mailed as written", Reason.EMPTY, Reason.POSSIBLE_TYPO),
     ("Offline signals", Reason.POSSIBLE_TYPO, Reason.DOMAIN_NOT_FOUND),
     ("DNS", Reason.DOMAIN_NOT_FOUND, Reason.ACCEPTED),
-    ("SMTP: what the mail server meant", Reason.ACCEPTED, Reason.MAILBOX_NOT_CHECKED),
+    ("SMTP: what the mail server meant", Reason.ACCEPTED, Reason.SUPPRESSED),
+    ("History", Reason.SUPPRESSED, Reason.MAILBOX_NOT_CHECKED),
     ("Overall", Reason.MAILBOX_NOT_CHECKED, None),
 ]
 

@@ -65,6 +65,7 @@ DEFAULT_REASON_STATUS: Mapping[str, Status | None] = MappingProxyType({
             Reason.RELAY_DENIED, Reason.AUTHENTICATION_REQUIRED, Reason.PROTOCOL_ERROR,
             Reason.SMTPUTF8_UNSUPPORTED, Reason.SMTP_TIMEOUT, Reason.CONNECTION_FAILED,
             Reason.SERVER_MISBEHAVED, Reason.PROVIDER_UNVERIFIABLE, Reason.SMTP_UNCLASSIFIED,
+            Reason.MESSAGE_TOO_LARGE,
             Reason.DEADLINE_EXCEEDED, Reason.CHECKER_ERROR,
         )
     },

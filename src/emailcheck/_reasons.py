@@ -83,6 +83,10 @@ class Reason(str, Enum):
     SERVER_MISBEHAVED = "server_misbehaved"
     PROVIDER_UNVERIFIABLE = "provider_unverifiable"
     SMTP_UNCLASSIFIED = "smtp_unclassified"
+    MESSAGE_TOO_LARGE = "message_too_large"
+
+    # -- history --
+    SUPPRESSED = "suppressed"
 
     # -- overall --
     MAILBOX_NOT_CHECKED = "mailbox_not_checked"
@@ -342,6 +346,16 @@ REASON_INFO: dict[Reason, tuple[str, str]] = {
     Reason.SMTP_UNCLASSIFIED: (
         "The server's reply fits no known meaning.",
         "Re-check later; see the transcript.",
+    ),
+    Reason.MESSAGE_TOO_LARGE: (
+        "The server refused a message for its size (552 5.3.4 / 5.2.3); said of bounces, "
+        "never of a probe.",
+        "Send a smaller message; the address itself is fine.",
+    ),
+    Reason.SUPPRESSED: (
+        "The suppression ledger holds this address (a hard bounce, repeated soft bounces, "
+        "or a person marked as gone).",
+        "Do not send; see the ledger entry for why and when.",
     ),
     Reason.MAILBOX_NOT_CHECKED: (
         "The address passed every check that ran, but no check confirmed the mailbox "

@@ -95,10 +95,10 @@ _ENHANCED_DECIDES: dict[str, Reason] = {
     "X.1.7": Reason.POLICY_REJECTION,  # our sender address, not the recipient
     "X.1.8": Reason.POLICY_REJECTION,
     "X.2.2": Reason.MAILBOX_FULL,
-    "X.2.3": Reason.POLICY_REJECTION,  # message length limit: no mailbox news
+    "X.2.3": Reason.MESSAGE_TOO_LARGE,  # message length limit: no mailbox news
     "X.3.1": Reason.TEMPORARY_FAILURE,  # the system is full, not the mailbox
     "X.3.3": Reason.PROTOCOL_ERROR,
-    "X.3.4": Reason.POLICY_REJECTION,  # message too big: no mailbox news
+    "X.3.4": Reason.MESSAGE_TOO_LARGE,  # no mailbox news
     "X.4.2": Reason.CONNECTION_FAILED,
     "X.4.3": Reason.TEMPORARY_FAILURE,
     "4.4.4": Reason.TEMPORARY_FAILURE,
@@ -342,7 +342,7 @@ _PHRASES: tuple[_Row, ...] = (
         "local error", "internal error", "server error", "system error", "database error",
         "out of memory", "disk space", "temporarily unavailable",
     )),
-    _Row(Reason.POLICY_REJECTION, (
+    _Row(Reason.MESSAGE_TOO_LARGE, (
         "message size", "message too", "message is too", "message exceeds", "message length",
         "databytes", "nachricht zu groß", "message trop", "mensaje demasiado",
         "messaggio troppo", "mensagem muito", "bericht te groot", "сообщение слишком",
