@@ -85,10 +85,11 @@ def _covered(domain: str, allow: frozenset[str]) -> bool:
         domain = domain[dot + 1 :]
 
 
-class DomainList:
-    """A set of domains matched on the domain itself and every parent domain."""
+class _EntryList:
+    """A shipped list file plus entries to add (extra) and to remove (allow)."""
 
-    __slots__ = ("_allow", "_deny", "_extra", "_resource")
+    __slots__ = ("_allow", "_extra", "_resource")
+    _normalise: Callable[[str], str]
 
     def __init__(
         self,
@@ -98,8 +99,30 @@ class DomainList:
         allow: Iterable[str] = (),
     ) -> None:
         self._resource = resource
-        self._extra = _normalise_all(extra, normalise_domain)
-        self._allow = _normalise_all(allow, normalise_domain)
+        self._extra = _normalise_all(extra, type(self)._normalise)
+        self._allow = _normalise_all(allow, type(self)._normalise)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self._resource!r}, "
+            f"extra={len(self._extra)}, allow={len(self._allow)})"
+        )
+
+
+class DomainList(_EntryList):
+    """A set of domains matched on the domain itself and every parent domain."""
+
+    __slots__ = ("_deny",)
+    _normalise = staticmethod(normalise_domain)
+
+    def __init__(
+        self,
+        resource: str | None = None,
+        *,
+        extra: Iterable[str] = (),
+        allow: Iterable[str] = (),
+    ) -> None:
+        super().__init__(resource, extra=extra, allow=allow)
         self._deny: frozenset[str] | None = None
 
     def _entries(self) -> frozenset[str]:
@@ -147,17 +170,12 @@ class DomainList:
         deny = self._deny
         return len(self._entries() if deny is None else deny)
 
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}({self._resource!r}, "
-            f"extra={len(self._extra)}, allow={len(self._allow)})"
-        )
 
-
-class LocalPartList:
+class LocalPartList(_EntryList):
     """Role (or other) local parts; matched case-insensitively, ignoring a +tag subaddress."""
 
-    __slots__ = ("_allow", "_entries", "_extra", "_resource")
+    __slots__ = ("_entries",)
+    _normalise = staticmethod(normalise_local_part)
 
     def __init__(
         self,
@@ -166,9 +184,7 @@ class LocalPartList:
         extra: Iterable[str] = (),
         allow: Iterable[str] = (),
     ) -> None:
-        self._resource = resource
-        self._extra = _normalise_all(extra, normalise_local_part)
-        self._allow = _normalise_all(allow, normalise_local_part)
+        super().__init__(resource, extra=extra, allow=allow)
         self._entries: frozenset[str] | None = None
 
     def _load(self) -> frozenset[str]:
@@ -193,12 +209,6 @@ class LocalPartList:
     def __len__(self) -> int:
         entries = self._entries
         return len(self._load() if entries is None else entries)
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}({self._resource!r}, "
-            f"extra={len(self._extra)}, allow={len(self._allow)})"
-        )
 
 
 _default_lock = threading.Lock()

@@ -8,17 +8,17 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
+from ._background import START_TIMEOUT, BackgroundServer
+
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 __all__ = ["DNSServer", "DomainSpec", "Zone"]
 
 Behaviour = Literal["answer", "nxdomain", "servfail", "timeout", "refused"]
 _BEHAVIOURS: Final = frozenset({"answer", "nxdomain", "servfail", "timeout", "refused"})
-_START_TIMEOUT: Final = 10.0
 _MAX_DATAGRAM: Final = 4096  # larger queries are not DNS queries we answer
 _MAX_UDP_PAYLOAD: Final = 4096  # the most an EDNS client may ask us to send over UDP
 _MAX_TCP_MESSAGE: Final = 65_535  # the two-byte length prefix allows no more
@@ -85,7 +85,7 @@ def _name(name: str) -> str:
     return key
 
 
-class DNSServer:
+class DNSServer(BackgroundServer):
     """An authoritative-style DNS server on loopback (UDP and TCP, one port).
 
     A name missing from the zone gets NXDOMAIN, with an SOA in the authority section
@@ -261,48 +261,14 @@ class DNSServer:
 
     # -- life cycle -------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> Self:
-        """Bind UDP and TCP and serve in a background thread; ``port`` is then known."""
-        if self._thread is not None:
-            raise RuntimeError("DNSServer is already running")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        thread = threading.Thread(target=self._run, args=(ready, failure), daemon=True,
-                                  name=f"DNSServer-{self.host}")
-        thread.start()
-        if not ready.wait(_START_TIMEOUT):
-            raise RuntimeError("DNSServer did not start")
-        if failure:
-            thread.join()
-            raise failure[0]
-        self._thread = thread
-        return self
-
     def stop(self) -> None:
         """Close the sockets and end the thread."""
         loop, thread, stopped = self._loop, self._thread, self._stopped
         if loop is None or thread is None or stopped is None:
             return
         loop.call_soon_threadsafe(stopped.set)
-        thread.join(_START_TIMEOUT)
+        thread.join(START_TIMEOUT)
         self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "running" if self.running else "stopped"
-        return f"<DNSServer {self.host}:{self.port} {state}>"
 
     def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()

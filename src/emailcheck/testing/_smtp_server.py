@@ -8,18 +8,17 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, AnyStr, Final
+
+from ._background import START_TIMEOUT, BackgroundServer
 
 if TYPE_CHECKING:
     import ssl
 
-    from typing_extensions import Self
 
 __all__ = ["HostileSMTPServer", "SMTPServer", "SMTPSession"]
 
 _GREETING: Final = re.compile(r"[2-5][0-9][0-9](?: [^\r\n]*)?")
-_START_TIMEOUT: Final = 10.0
 _MAX_HOSTILE_BYTES: Final = 16 * 1024 * 1024
 _MAX_COMMANDS: Final = 1000
 
@@ -55,7 +54,7 @@ class _SessionLog:
         return SMTPSession(self.peer, tuple(self.commands), self.tls)
 
 
-class _LoopbackServer:
+class _LoopbackServer(BackgroundServer):
     """A server on a loopback address, run by its own event loop in a daemon thread."""
 
     def __init__(self, host: str, port: int) -> None:
@@ -103,50 +102,14 @@ class _LoopbackServer:
 
     # -- life cycle -------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> Self:
-        """Bind and serve in a background thread; ``port`` is known once this returns."""
-        if self._thread is not None:
-            raise RuntimeError(f"{type(self).__name__} is already running")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        thread = threading.Thread(
-            target=self._run, args=(ready, failure), daemon=True,
-            name=f"{type(self).__name__}-{self.host}",
-        )
-        thread.start()
-        if not ready.wait(_START_TIMEOUT):
-            raise RuntimeError(f"{type(self).__name__} did not start")
-        if failure:
-            thread.join()
-            raise failure[0]
-        self._thread = thread
-        return self
-
     def stop(self) -> None:
         """Close every connection and the listening socket, then end the thread."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(_START_TIMEOUT)
+        thread.join(START_TIMEOUT)
         self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "running" if self.running else "stopped"
-        return f"<{type(self).__name__} {self.host}:{self.port} {state}>"
 
     def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()
