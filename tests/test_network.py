@@ -246,3 +246,12 @@ def test_module_level_verify_refuses_loopback_by_default() -> None:
     assert result.status is Status.UNKNOWN
     assert result.reason == Reason.UNSAFE_MX_ADDRESS
     assert emailcheck.default_verifier().options.allow_private_hosts is False
+
+
+def test_the_pytest_fixture_starts_and_stops_sandboxes(email_sandbox) -> None:  # type: ignore[no-untyped-def]
+    sandbox = email_sandbox({"fixture.test": MailDomain(mailboxes={"ann"})})
+    verifier = sandbox.verifier()
+    assert verdict(verifier.verify("ann@fixture.test")) == (Status.VALID, Reason.ACCEPTED)
+    assert verdict(verifier.verify("bo@fixture.test")) == (Status.INVALID, Reason.MAILBOX_NOT_FOUND)
+    assert sandbox.dns is not None
+    assert sandbox.dns.running

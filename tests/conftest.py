@@ -1,0 +1,3 @@
+"""The project's own tests use the sandbox fixture exactly as users would."""
+
+pytest_plugins = ["emailcheck.testing.pytest_plugin"]
