@@ -44,6 +44,13 @@ class Options:
         catch_all_ttl: seconds a domain's catch-all verdict is reused.
         max_mx_hosts: at most this many mail hosts are tried per address.
         allow_private_hosts: connect to loopback/private/link-local hosts (tests only).
+    Bulk (``verify_many``):
+        concurrency: verifications in flight at once.
+        per_host_concurrency: SMTP sessions open at once per mail host (and addresses
+            of one domain in flight at once).
+        per_host_interval: least seconds between two probes starting at one mail host.
+        greylist_retry_window: seconds after its first probe within which a greylisted
+            address is probed again (0: never; past it the result stays unknown).
     """
 
     allow_quoted_local: bool = True
@@ -65,6 +72,10 @@ class Options:
     catch_all_ttl: float = 3600.0
     max_mx_hosts: int = 3
     allow_private_hosts: bool = False
+    concurrency: int = 50
+    per_host_concurrency: int = 2
+    per_host_interval: float = 0.0
+    greylist_retry_window: float = 0.0
     _rules: SyntaxRules = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -86,7 +97,11 @@ class Options:
             port = getattr(self, name)
             if not (isinstance(port, int) and 0 < port < 65536):
                 raise ConfigurationError(f"{name} must be a port number, not {port!r}")
-        for name in ("dns_cache_size", "max_mx_hosts"):
+        for name in ("per_host_interval", "greylist_retry_window"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value < math.inf):
+                raise ConfigurationError(f"{name} must be a number >= 0, not {value!r}")
+        for name in ("dns_cache_size", "max_mx_hosts", "concurrency", "per_host_concurrency"):
             count = getattr(self, name)
             if not (isinstance(count, int) and count > 0):
                 raise ConfigurationError(f"{name} must be a positive integer, not {count!r}")

@@ -9,8 +9,10 @@ import socket
 import string
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -362,6 +364,9 @@ class _Probe:
     async def _session(
         self, name: str, ip: str, use_tls: bool, accept_all: tuple[str, ProviderRule] | None,
     ) -> Finding:
+        pool = session_pool.get()
+        if pool is not None:
+            return await self._pooled_session(pool, name, ip, use_tls, accept_all)
         options = self.options
         session = _Session(name, ip, options.smtp_port, options.smtp_timeout, self.transcript)
         try:
@@ -394,6 +399,88 @@ class _Probe:
             raise
         finally:
             session.abort()
+
+    async def _pooled_session(
+        self, pool: SessionPool, name: str, ip: str, use_tls: bool,
+        accept_all: tuple[str, ProviderRule] | None,
+    ) -> Finding:
+        """The probe on a session shared with other recipients at this host (bulk mode).
+
+        The transaction stays open between recipients: each RCPT is answered on its own
+        (RFC 5321 3.3), so MAIL FROM is sent once per session, not once per address.
+        """
+        options = self.options
+        async with pool.lease(ip, options.smtp_port) as lease:
+            for _attempt in range(2):  # a reused session that fails gets one fresh retry
+                session = lease.session
+                reused = session is not None
+                if session is None:
+                    session = _Session(
+                        name, ip, options.smtp_port, options.smtp_timeout, self.transcript)
+                    lease.session = session
+                    pool.sessions_opened += 1
+                    try:
+                        await session.open()
+                        await session.hello(self.helo)
+                        if (
+                            use_tls and "starttls" in session.extensions
+                            and await session.starttls(None if _is_ip(name) else name)
+                        ):
+                            await session.hello(self.helo)  # RFC 3207 4.2
+                    except (_Stop, _TLSFailed) as failure:
+                        lease.retire()
+                        if isinstance(failure, _Stop):
+                            failure.tls = session.tls
+                            if failure.reply is not None and (
+                                    failure.reply.code == 421
+                                    or failure.reason == Reason.RATE_LIMITED.value):
+                                pool.back_off(ip, options.smtp_port)  # RFC 5321 3.8
+                        raise
+                    session.before_transaction = False
+                else:
+                    session.transcript = self.transcript
+                    self.transcript.add("-", f"reusing the session to {name} [{ip}] "
+                                             f"({session.recipients} recipients so far)")
+                try:
+                    if self.needs_smtputf8 and "smtputf8" not in session.extensions:
+                        return self._finding(
+                            Outcome.WARN, Reason.SMTPUTF8_UNSUPPORTED,
+                            f"{name} does not offer SMTPUTF8, which this address needs",
+                            session=session,
+                        )
+                    if session.mail_utf8 is not self.needs_smtputf8:
+                        if session.mail_utf8 is not None:
+                            await session.command("RSET", "RSET")
+                        utf8 = " SMTPUTF8" if self.needs_smtputf8 else ""
+                        reply = await session.command(
+                            f"MAIL FROM:<{options.mail_from}>{utf8}", "MAIL FROM")
+                        if reply.code != 250:
+                            raise session.refusal(reply, "MAIL FROM")
+                        session.mail_utf8 = self.needs_smtputf8
+                    reply = await session.command(f"RCPT TO:<{self.recipient}>", "RCPT TO")
+                    session.recipients += 1
+                    if reused and reply.code == 452 and _too_many(reply):
+                        # The server's per-session recipient limit, not an answer about
+                        # this mailbox: ask again in a new session.
+                        lease.retire()
+                        continue
+                    finding = await self._interpret(session, reply, accept_all)
+                    if reply.code == 421 or finding.reason == Reason.RATE_LIMITED.value:
+                        pool.back_off(ip, options.smtp_port)
+                    else:
+                        pool.recovered(ip, options.smtp_port)
+                    return finding
+                except _Stop as stop:
+                    stop.tls = session.tls
+                    lease.retire()
+                    if reused:
+                        continue  # most likely the server timed the idle session out
+                    if stop.reason == Reason.RATE_LIMITED.value or (
+                            stop.reply is not None and stop.reply.code == 421):
+                        pool.back_off(ip, options.smtp_port)
+                    raise
+        raise _Stop(Outcome.ERROR, Reason.CONNECTION_FAILED,
+                    f"{name} [{ip}] dropped two sessions in a row", move_on=True)
 
     async def _interpret(
         self, session: _Session, reply: _Reply, accept_all: tuple[str, ProviderRule] | None,
@@ -655,6 +742,9 @@ class _Session:
         self.tls = False
         self.before_transaction = True  # failures up to here send us to the next host
         self.broken = False
+        self.mail_utf8: bool | None = None  # the open transaction's SMTPUTF8, if any
+        self.recipients = 0
+        self.idle_since = 0.0
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -859,6 +949,139 @@ class _Session:
         )
         stop.tls = self.tls
         return stop
+
+
+def _too_many(reply: _Reply) -> bool:
+    from ._replies import classify_reply
+
+    return classify_reply(reply.code, reply.text).reason == Reason.TOO_MANY_RECIPIENTS
+
+
+# -- sessions shared by a batch ------------------------------------------------------
+
+# Set by the bulk driver inside each verification task; None for a single verify().
+session_pool: ContextVar[SessionPool | None] = ContextVar("emailcheck_session_pool",
+                                                          default=None)
+# Most servers take 100 recipients per transaction (RFC 5321 4.5.3.1.8 minimum).
+MAX_RECIPIENTS_PER_SESSION: Final = 100
+# RFC 5321 4.5.3.2.7: servers may drop a client idle for 5 minutes; stay well inside.
+MAX_IDLE_SECONDS: Final = 30.0
+MAX_BACKOFF_SECONDS: Final = 60.0
+
+
+class _Host:
+    """One mail host's limits in a batch: open sessions, pacing, back-off."""
+
+    __slots__ = ("backoff", "idle", "next_start", "slots")
+
+    def __init__(self, limit: int) -> None:
+        self.slots = asyncio.Semaphore(limit)
+        self.idle: deque[_Session] = deque()
+        self.next_start = 0.0
+        self.backoff = 0.0
+
+
+class _Lease:
+    __slots__ = ("retired", "session")
+
+    def __init__(self, session: _Session | None) -> None:
+        self.session = session
+        self.retired: list[_Session] = []
+
+    def retire(self) -> None:
+        """Drop the current session; the next attempt opens a new one."""
+        if self.session is not None:
+            self.retired.append(self.session)
+            self.session = None
+
+
+class SessionPool:
+    """Open SMTP sessions of one batch, per mail host, under its politeness limits.
+
+    At most ``per_host_concurrency`` sessions are open at a host (a session is only
+    opened when no idle one is left, and each lease holds one of the host's slots);
+    leases start at least ``per_host_interval`` seconds apart; a 421 or a rate-limit
+    answer delays the host's next lease, doubling up to a minute. Bound to the event
+    loop that uses it: one pool per batch.
+    """
+
+    def __init__(self, per_host_concurrency: int, per_host_interval: float) -> None:
+        self.per_host_concurrency = per_host_concurrency
+        self.per_host_interval = per_host_interval
+        self._hosts: dict[tuple[str, int], _Host] = {}
+        self.sessions_opened = 0
+
+    def _host(self, ip: str, port: int) -> _Host:
+        host = self._hosts.get((ip, port))
+        if host is None:
+            host = self._hosts[(ip, port)] = _Host(self.per_host_concurrency)
+        return host
+
+    def back_off(self, ip: str, port: int) -> None:
+        host = self._host(ip, port)
+        host.backoff = min(MAX_BACKOFF_SECONDS, max(1.0, host.backoff * 2))
+        host.next_start = max(host.next_start, time.monotonic() + host.backoff)
+
+    def recovered(self, ip: str, port: int) -> None:
+        """The host answered normally: the next back-off starts small again."""
+        host = self._hosts.get((ip, port))
+        if host is not None:
+            host.backoff = 0.0
+
+    @asynccontextmanager
+    async def lease(self, ip: str, port: int) -> AsyncIterator[_Lease]:
+        """A slot at the host, with an idle session when one is left (else None)."""
+        host = self._host(ip, port)
+        async with host.slots:
+            now = time.monotonic()
+            start = max(now, host.next_start)
+            host.next_start = start + self.per_host_interval
+            if start > now:
+                await asyncio.sleep(start - now)
+            lease = _Lease(self._take_idle(host))
+            try:
+                yield lease
+            finally:
+                for old in lease.retired:
+                    old.abort()
+                if lease.session is not None:
+                    self._give_back(host, lease.session)
+
+    def _take_idle(self, host: _Host) -> _Session | None:
+        now = time.monotonic()
+        while host.idle:
+            session = host.idle.pop()
+            if (session.broken or session.protocol is None
+                    or not session.protocol.is_connected
+                    or now - session.idle_since > MAX_IDLE_SECONDS):
+                session.abort()
+                continue
+            return session
+        return None
+
+    def _give_back(self, host: _Host, session: _Session) -> None:
+        if (session.broken or session.protocol is None or not session.protocol.is_connected
+                or session.recipients >= MAX_RECIPIENTS_PER_SESSION):
+            session.abort()
+            return
+        session.idle_since = time.monotonic()
+        host.idle.append(session)
+
+    async def close(self) -> None:
+        """RSET and QUIT every idle session (the transactions were only probes)."""
+        sessions = [session for host in self._hosts.values() for session in host.idle]
+        for host in self._hosts.values():
+            host.idle.clear()
+
+        async def finish(session: _Session) -> None:
+            session.transcript = _Transcript()
+            try:
+                await session.goodbye(rset=session.mail_utf8 is not None)
+            finally:
+                session.abort()
+
+        await asyncio.gather(*(finish(session) for session in sessions),
+                             return_exceptions=True)
 
 
 def _extensions(text: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Generator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Generator, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from ._syntax import SyntaxRejection
 from ._types import CheckOutcome, Finding, Outcome, Result, make_result
 
 if TYPE_CHECKING:
+    from ._bulk import Progress
     from ._lists import Lists
 
 _UTC = timezone.utc
@@ -124,6 +125,33 @@ class Verifier:
     ) -> Result:
         """Verify one address from async code."""
         return await self._drive_async(self._pipeline(address, dns, smtp, timeout))
+
+    def verify_many(
+        self, addresses: Iterable[str], /, *, dns: bool = True, smtp: bool = True,
+        timeout: float | None = None, ordered: bool = True, progress: Progress | None = None,
+    ) -> Iterator[Result]:
+        """Verify a stream of addresses; see docs/bulk.md.
+
+        Input is read lazily with bounded memory; duplicates are verified once; one SMTP
+        session serves many recipients at a host. Results come in input order, or as
+        they complete with ``ordered=False``; ``progress(done, total_or_None)`` is called
+        after each. Offline (``dns=False``) batches never start an event loop.
+        """
+        from ._bulk import verify_many
+
+        return verify_many(self, addresses, dns=dns, smtp=smtp, timeout=timeout,
+                           ordered=ordered, progress=progress)
+
+    def averify_many(
+        self, addresses: Iterable[str] | AsyncIterable[str], /, *, dns: bool = True,
+        smtp: bool = True, timeout: float | None = None, ordered: bool = True,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[Result]:
+        """``verify_many()`` for async code: ``async for result in ...``."""
+        from ._bulk import averify_many
+
+        return averify_many(self, addresses, dns=dns, smtp=smtp, timeout=timeout,
+                            ordered=ordered, progress=progress)
 
     def parse(self, address: str, /) -> Address:
         """Parse and normalise under this verifier's syntax options.
