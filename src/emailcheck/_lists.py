@@ -88,7 +88,7 @@ def _covered(domain: str, allow: frozenset[str]) -> bool:
 class _EntryList:
     """A shipped list file plus entries to add (extra) and to remove (allow)."""
 
-    __slots__ = ("_allow", "_extra", "_resource")
+    __slots__ = ("_allow", "_extra", "_loaded", "_resource")
     _normalise: Callable[[str], str]
 
     def __init__(
@@ -101,6 +101,7 @@ class _EntryList:
         self._resource = resource
         self._extra = _normalise_all(extra, type(self)._normalise)
         self._allow = _normalise_all(allow, type(self)._normalise)
+        self._loaded: frozenset[str] | None = None  # the effective entries, on first use
 
     def __repr__(self) -> str:
         return (
@@ -112,18 +113,8 @@ class _EntryList:
 class DomainList(_EntryList):
     """A set of domains matched on the domain itself and every parent domain."""
 
-    __slots__ = ("_deny",)
+    __slots__ = ()
     _normalise = staticmethod(normalise_domain)
-
-    def __init__(
-        self,
-        resource: str | None = None,
-        *,
-        extra: Iterable[str] = (),
-        allow: Iterable[str] = (),
-    ) -> None:
-        super().__init__(resource, extra=extra, allow=allow)
-        self._deny: frozenset[str] | None = None
 
     def _entries(self) -> frozenset[str]:
         # No lock: two threads racing here compute equal sets and the assignment is atomic.
@@ -136,12 +127,12 @@ class DomainList(_EntryList):
             # Dropping every entry under an allowed domain lets match() stop at the first
             # hit while the allow list still wins over a more specific entry.
             entries = frozenset(e for e in entries if not _covered(e, self._allow))
-        self._deny = entries
+        self._loaded = entries
         return entries
 
     def match(self, ascii_domain: str) -> str | None:
         """The entry matching the domain or its nearest listed parent, or None."""
-        deny = self._deny
+        deny = self._loaded
         if deny is None:
             deny = self._entries()
         allow = self._allow
@@ -167,37 +158,27 @@ class DomainList(_EntryList):
         return isinstance(ascii_domain, str) and self.match(ascii_domain) is not None
 
     def __len__(self) -> int:
-        deny = self._deny
+        deny = self._loaded
         return len(self._entries() if deny is None else deny)
 
 
 class LocalPartList(_EntryList):
     """Role (or other) local parts; matched case-insensitively, ignoring a +tag subaddress."""
 
-    __slots__ = ("_entries",)
+    __slots__ = ()
     _normalise = staticmethod(normalise_local_part)
-
-    def __init__(
-        self,
-        resource: str | None = None,
-        *,
-        extra: Iterable[str] = (),
-        allow: Iterable[str] = (),
-    ) -> None:
-        super().__init__(resource, extra=extra, allow=allow)
-        self._entries: frozenset[str] | None = None
 
     def _load(self) -> frozenset[str]:
         entries = self._extra
         if self._resource:
             entries = _load("local", self._resource, normalise_local_part) | entries
         entries = entries - self._allow
-        self._entries = entries
+        self._loaded = entries
         return entries
 
     def match(self, local_part: str) -> str | None:
         """The entry matching the local part (before any '+'), or None."""
-        entries = self._entries
+        entries = self._loaded
         if entries is None:
             entries = self._load()
         name = local_part.partition("+")[0].lower()
@@ -207,7 +188,7 @@ class LocalPartList(_EntryList):
         return isinstance(local_part, str) and self.match(local_part) is not None
 
     def __len__(self) -> int:
-        entries = self._entries
+        entries = self._loaded
         return len(self._load() if entries is None else entries)
 
 
