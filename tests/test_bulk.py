@@ -10,28 +10,7 @@ import pytest
 
 from emailcheck import Reason, Result, Status, Verifier
 from emailcheck.testing import MailDomain, Sandbox
-
-DOMAINS = {
-    "shop.test": MailDomain(mailboxes={"alice", "sales", "josé"}),
-    "catchall.test": MailDomain(catch_all=True, mailboxes={"boss"}),
-    "nullmx.test": MailDomain(dns="null_mx"),
-    "implicit.test": MailDomain(dns="implicit_mx", mailboxes={"bob"}),
-    "servfail.test": MailDomain(dns="servfail"),
-    "nomail.test": MailDomain(dns="no_mail"),
-    "deadmx.test": MailDomain(dns="dead_mx"),
-    "nowhere.test": MailDomain(dns="unresolvable_mx"),
-    "backup.test": MailDomain(secondary=True, mailboxes={"carol"}),
-    "full.test": MailDomain(full={"erin"}),
-    "disabled.test": MailDomain(disabled={"frank"}),
-    "blocked.test": MailDomain(policy_block=True, mailboxes={"gina"}),
-    "busy.test": MailDomain(greeting="421 4.3.2 too busy"),
-    "ascii.test": MailDomain(smtputf8=False, mailboxes={"josé", "hans"}),
-    "tls.test": MailDomain(starttls=True, mailboxes={"ivy"}),
-    "limit.test": MailDomain(max_recipients=1, mailboxes={"jan"}),
-    "silent.test": MailDomain(hostile="silent"),
-    "garbage.test": MailDomain(hostile="garbage"),
-    "hotmall.com": MailDomain(mailboxes={"kim"}),
-}
+from sandbox_world import DOMAINS
 
 SCENARIOS = [
     "alice@shop.test", "zed@shop.test", "sales@shop.test", "anyone@catchall.test",
