@@ -240,15 +240,15 @@ def test_import_reads_no_file() -> None:
 def test_each_file_is_read_once_per_process_across_threads() -> None:
     result = run_python(
         """
-        import threading, types
+        import importlib.resources, threading
         import emailcheck._lists as m
 
-        real = m.resources.files
+        real = importlib.resources.files
         reads = []
         def files(package):
             reads.append(package)
             return real(package)
-        m.resources = types.SimpleNamespace(files=files)
+        importlib.resources.files = files
 
         barrier = threading.Barrier(16)
         sets = []
@@ -256,7 +256,7 @@ def test_each_file_is_read_once_per_process_across_threads() -> None:
             domains = m.DomainList("disposable.txt")
             barrier.wait()
             domains.match("mailinator.com")
-            sets.append(domains._deny)
+            sets.append(domains._loaded)
         threads = [threading.Thread(target=lookup) for _ in range(16)]
         for thread in threads: thread.start()
         for thread in threads: thread.join()

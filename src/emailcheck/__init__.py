@@ -1,5 +1,7 @@
 """emailcheck: tell whether an email address is worth sending to, before sending."""
 
+from typing import TYPE_CHECKING
+
 from ._address import Address
 from ._checkers import (
     CheckContext,
@@ -12,14 +14,12 @@ from ._checkers import (
     checker,
     default_checkers,
 )
-from ._dns import MailHost, MXChecker
 from ._errors import ConfigurationError, EmailCheckError, InvalidAddress
 from ._lists import DomainList, Lists, LocalPartList
 from ._options import Options
 from ._policy import Decision, DefaultPolicy, Policy
 from ._reasons import REASON_INFO, Reason
 from ._replies import ReplyKind, ReplyMeaning, classify_reply
-from ._smtp import SMTPChecker
 from ._types import CheckOutcome, Finding, Outcome, Result, Status
 from ._typo import TypoSuggester
 from ._verifier import Verifier, averify, default_verifier, parse_address, verify
@@ -67,3 +67,22 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from ._dns import MailHost, MXChecker
+    from ._smtp import SMTPChecker
+
+# The network checkers' modules pull in asyncio and more; they load on first use so that
+# `import emailcheck` stays fast for offline use.
+_LAZY = {"MailHost": "._dns", "MXChecker": "._dns", "SMTPChecker": "._smtp"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'emailcheck' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value

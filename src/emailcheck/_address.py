@@ -6,7 +6,6 @@ import threading
 import unicodedata
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ._reasons import Reason
@@ -256,6 +255,8 @@ def _public_suffixes() -> PublicSuffixList:
     if _psl is None:
         with _psl_lock:
             if _psl is None:
+                from importlib import resources
+
                 from publicsuffix2 import PublicSuffixList
 
                 # Only the ICANN section: private suffixes (blogspot.com, dyndns hosts…)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -17,6 +19,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` when this thread has no running loop; otherwise (Jupyter, sync
     code called from async code) hand the coroutine to a helper thread's loop and wait,
     since the caller's own loop cannot be re-entered."""
+    import asyncio  # lazily: an offline verify() never gets here
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -27,6 +30,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 def _helper_loop() -> asyncio.AbstractEventLoop:
     global _loop
+    import asyncio
     with _lock:
         if _loop is None or _loop.is_closed():
             loop = asyncio.new_event_loop()

@@ -6,7 +6,6 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib import resources
 
 __all__ = ["DomainList", "Lists", "LocalPartList"]
 
@@ -61,6 +60,8 @@ def _load(kind: str, resource: str, normalise: Callable[[str], str]) -> frozense
     with _cache_lock:
         entries = _cache.get(key)
         if entries is None:
+            from importlib import resources
+
             text = resources.files("emailcheck").joinpath("data/" + resource).read_text("utf-8")
             parsed = set()
             for number, line in enumerate(text.splitlines(), 1):

@@ -40,7 +40,6 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 
 _ADJACENT_KEY_COST = 0.6
 _DOUBLED_LETTER_COST = 0.6
@@ -390,6 +389,8 @@ def _load_default_index() -> _ProviderIndex:
     global _default_index
     with _default_index_lock:
         if _default_index is None:
+            from importlib import resources
+
             source = resources.files("emailcheck").joinpath("data/providers.txt")
             _default_index = _ProviderIndex(parse_providers(source.read_text(encoding="utf-8")))
         return _default_index

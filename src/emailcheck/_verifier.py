@@ -8,7 +8,6 @@ async; the async one awaits. So an offline ``verify()`` never starts an event lo
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Generator, Iterable, Iterator
@@ -246,6 +245,8 @@ class Verifier:
 
 
 async def _await_within(item: Checker, awaitable: Awaitable[Any], deadline: float) -> Any:
+    import asyncio  # here, not at module level: offline use never needs asyncio
+
     remaining = deadline - _perf()
     if remaining <= 0:
         if inspect.iscoroutine(awaitable):
