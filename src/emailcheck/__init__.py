@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from ._address import Address
+from ._batch import Batch
 from ._checkers import (
     CheckContext,
     Checker,
@@ -27,6 +28,7 @@ from ._verifier import Verifier, averify, default_verifier, parse_address, verif
 __all__ = [
     "REASON_INFO",
     "Address",
+    "Batch",
     "CheckContext",
     "CheckOutcome",
     "Checker",

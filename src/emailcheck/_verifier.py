@@ -26,6 +26,7 @@ from ._syntax import SyntaxRejection
 from ._types import CheckOutcome, Finding, Outcome, Result, make_result
 
 if TYPE_CHECKING:
+    from ._batch import Batch
     from ._bulk import Progress
     from ._lists import Lists
 
@@ -140,6 +141,16 @@ class Verifier:
 
         return verify_many(self, addresses, dns=dns, smtp=smtp, timeout=timeout,
                            ordered=ordered, progress=progress)
+
+    def verify_batch(
+        self, addresses: Iterable[str], /, *, dns: bool = True, smtp: bool = True,
+        timeout: float | None = None, progress: Progress | None = None,
+    ) -> Batch:
+        """``verify_many()`` collected, in input order, into a ``Batch``."""
+        from ._batch import Batch
+
+        return Batch(self.verify_many(addresses, dns=dns, smtp=smtp, timeout=timeout,
+                                      progress=progress))
 
     def averify_many(
         self, addresses: Iterable[str] | AsyncIterable[str], /, *, dns: bool = True,
