@@ -273,40 +273,54 @@ class _Batch:
 
     def _start_more(self) -> None:
         while not self.closing and self.running < self.concurrency and self.ready:
-            lane = self.ready.popleft()
-            lane.ready = False
-            job = lane.queue.popleft()
-            lane.running += 1
             self.running += 1
-            self._spawn(self._verify(job, lane))
-            self._offer(lane)
+            self._spawn(self._work(*self._take()))
+
+    def _take(self) -> tuple[_Job, _Lane]:
+        lane = self.ready.popleft()
+        lane.ready = False
+        job = lane.queue.popleft()
+        lane.running += 1
+        self._offer(lane)
+        return job, lane
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _verify(self, job: _Job, lane: _Lane) -> None:
+    async def _work(self, job: _Job, lane: _Lane) -> None:
+        """A worker: verifies jobs while lanes have some ready, so a task, its context
+        and its session-pool binding serve many addresses rather than one each."""
+        session_pool.set(self.pool)  # in this task's own copy of the context: no leak
+        try:
+            while True:
+                try:
+                    outcome = await self._verify(job)
+                finally:
+                    lane.running -= 1
+                    if not lane.running and not lane.queue:
+                        self.lanes.pop(job.lane, None)
+                    else:
+                        self._offer(lane)
+                self.finished.put_nowait((job, outcome))
+                if self.closing or not self.ready:
+                    return
+                job, lane = self._take()
+        finally:
+            self.running -= 1
+            self._start_more()
+
+    async def _verify(self, job: _Job) -> Result | BaseException:
         if not job.first_started:
             job.first_started = time.monotonic()
         job.rounds += 1
         verifier = self.verifier
-        session_pool.set(self.pool)  # in this task's own copy of the context: no leak
-        outcome: Result | BaseException
         try:
-            outcome = await verifier._drive_async(
+            return await verifier._drive_async(
                 verifier._pipeline(job.text, self.dns, self.smtp, self.timeout))
         except Exception as error:  # misuse (a non-str address): the consumer sees it
-            outcome = error
-        finally:
-            lane.running -= 1
-            self.running -= 1
-            if not lane.running and not lane.queue:
-                self.lanes.pop(job.lane, None)
-            else:
-                self._offer(lane)
-            self._start_more()
-        self.finished.put_nowait((job, outcome))
+            return error
 
     def _greylist_wait(self, job: _Job, result: Result) -> float | None:
         """Seconds until a greylisted address is probed again, or None to keep it."""

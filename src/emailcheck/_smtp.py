@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import secrets
 import socket
 import string
@@ -410,7 +411,8 @@ class _Probe:
         (RFC 5321 3.3), so MAIL FROM is sent once per session, not once per address.
         """
         options = self.options
-        async with pool.lease(ip, options.smtp_port) as lease:
+        lease = await pool.acquire(ip, options.smtp_port)
+        try:
             for _attempt in range(2):  # a reused session that fails gets one fresh retry
                 session = lease.session
                 reused = session is not None
@@ -479,15 +481,15 @@ class _Probe:
                             stop.reply is not None and stop.reply.code == 421):
                         pool.back_off(ip, options.smtp_port)
                     raise
+        finally:
+            pool.release(lease)
         raise _Stop(Outcome.ERROR, Reason.CONNECTION_FAILED,
                     f"{name} [{ip}] dropped two sessions in a row", move_on=True)
 
     async def _interpret(
         self, session: _Session, reply: _Reply, accept_all: tuple[str, ProviderRule] | None,
     ) -> Finding:
-        from ._replies import classify_reply
-
-        meaning = classify_reply(reply.code, reply.text)
+        meaning = _meaning(reply.code, reply.text)
         name = session.host
         said = f"{name} answered {reply.code} {_first_line(reply.text)}".rstrip()
         code = reply.code
@@ -563,11 +565,9 @@ class _Probe:
                 return None, False
             if 200 <= reply.code < 300:
                 verdict = True
-            elif reply.code >= 500:
-                from ._replies import classify_reply
-
-                if str(classify_reply(reply.code, reply.text).reason) in _RANDOM_REJECTED:
-                    verdict = False
+            elif (reply.code >= 500
+                  and str(_meaning(reply.code, reply.text).reason) in _RANDOM_REJECTED):
+                verdict = False
             return verdict, False
         finally:
             cache.settle(key, verdict, options.catch_all_ttl)
@@ -853,9 +853,7 @@ class _Session:
     def refusal(self, reply: _Reply, what: str | None) -> _Stop:
         """The server said no to something other than RCPT TO (``what``; None for the
         greeting): never an answer about the mailbox."""
-        from ._replies import classify_reply
-
-        meaning = classify_reply(reply.code, reply.text)
+        meaning = _meaning(reply.code, reply.text)
         answered = "greeted us" if what is None else f"answered {what}"
         said = f"{self.host} {answered} with {reply.code} {_first_line(reply.text)}".rstrip()
         if not 400 <= reply.code < 600:
@@ -952,9 +950,30 @@ class _Session:
 
 
 def _too_many(reply: _Reply) -> bool:
-    from ._replies import classify_reply
+    return _meaning(reply.code, reply.text).reason == Reason.TOO_MANY_RECIPIENTS
 
-    return classify_reply(reply.code, reply.text).reason == Reason.TOO_MANY_RECIPIENTS
+
+# A bulk run sees the same acceptance ("250 2.1.5 OK") thousands of times; classification
+# is pure, so short 2xx replies are classified once per process. Refusals usually name
+# the recipient, so remembering them would only churn.
+_ACCEPTANCES: dict[tuple[int, str], ReplyMeaning] = {}
+_ACCEPTANCES_SIZE: Final = 256
+_ACCEPTANCE_TEXT_LIMIT: Final = 512
+
+
+def _meaning(code: int, text: str) -> ReplyMeaning:
+    """``classify_reply(code, text)``, remembered for short 2xx replies."""
+    key = (code, text)
+    meaning = _ACCEPTANCES.get(key)
+    if meaning is None:
+        from ._replies import classify_reply
+
+        meaning = classify_reply(code, text)
+        if 200 <= code < 300 and len(text) <= _ACCEPTANCE_TEXT_LIMIT:
+            if len(_ACCEPTANCES) >= _ACCEPTANCES_SIZE:
+                _ACCEPTANCES.clear()  # a crude bound: only an odd server gets here
+            _ACCEPTANCES[key] = meaning
+    return meaning
 
 
 # -- sessions shared by a batch ------------------------------------------------------
@@ -982,9 +1001,10 @@ class _Host:
 
 
 class _Lease:
-    __slots__ = ("retired", "session")
+    __slots__ = ("host", "retired", "session")
 
-    def __init__(self, session: _Session | None) -> None:
+    def __init__(self, host: _Host, session: _Session | None) -> None:
+        self.host = host
         self.session = session
         self.retired: list[_Session] = []
 
@@ -1031,21 +1051,37 @@ class SessionPool:
     @asynccontextmanager
     async def lease(self, ip: str, port: int) -> AsyncIterator[_Lease]:
         """A slot at the host, with an idle session when one is left (else None)."""
+        lease = await self.acquire(ip, port)
+        try:
+            yield lease
+        finally:
+            self.release(lease)
+
+    async def acquire(self, ip: str, port: int) -> _Lease:
+        """``lease()`` without the context manager (the bulk hot path): pair with
+        ``release()`` in a ``finally``."""
         host = self._host(ip, port)
-        async with host.slots:
+        await host.slots.acquire()
+        try:
             now = time.monotonic()
             start = max(now, host.next_start)
             host.next_start = start + self.per_host_interval
             if start > now:
                 await asyncio.sleep(start - now)
-            lease = _Lease(self._take_idle(host))
-            try:
-                yield lease
-            finally:
-                for old in lease.retired:
-                    old.abort()
-                if lease.session is not None:
-                    self._give_back(host, lease.session)
+            return _Lease(host, self._take_idle(host))
+        except BaseException:
+            host.slots.release()
+            raise
+
+    def release(self, lease: _Lease) -> None:
+        host = lease.host
+        try:
+            for old in lease.retired:
+                old.abort()
+            if lease.session is not None:
+                self._give_back(host, lease.session)
+        finally:
+            host.slots.release()
 
     def _take_idle(self, host: _Host) -> _Session | None:
         now = time.monotonic()
@@ -1097,11 +1133,14 @@ def _extensions(text: str) -> dict[str, str]:
 # -- safety and names ----------------------------------------------------------------
 
 
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _wire_problem(text: str, what: str) -> str | None:
     """Why ``text`` must not go on the wire (CR, LF, NUL, any control), or None."""
-    for char in text:
-        if char < " " or "\x7f" <= char <= "\x9f" or char in "\u2028\u2029":
-            return f"{what} holds the control character {char!r}"
+    found = _CONTROL.search(text)
+    if found is not None:
+        return f"{what} holds the control character {found.group()!r}"
     return None
 
 
@@ -1116,7 +1155,7 @@ def _path_problem(path: str, what: str) -> str | None:
     if not at or not local or not domain:
         return f"{what} {path!r} is not an address"
     bare = domain if local.startswith('"') and local.endswith('"') else path
-    if any(char in "<> " for char in bare):
+    if "<" in bare or ">" in bare or " " in bare:
         return f"{what} {path!r} holds a space or an angle bracket outside quotes"
     return None
 
@@ -1225,6 +1264,8 @@ def _probe_tls_context() -> ssl.SSLContext:
 
 def _clean(text: str) -> str:
     """Printable, JSON-safe text: undecodable bytes and controls become U+FFFD."""
+    if text.isascii() and text.isprintable():
+        return text  # the common case: nothing to replace
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if text.isprintable():
         return text

@@ -266,7 +266,13 @@ async def _await_within(item: Checker, awaitable: Awaitable[Any], deadline: floa
             Outcome.ERROR, Reason.DEADLINE_EXCEEDED, f"{item.name}: the overall deadline passed"
         )
     try:
-        return await asyncio.wait_for(awaitable, remaining)
+        timeout = getattr(asyncio, "timeout", None)
+        if timeout is None:  # Python 3.10
+            return await asyncio.wait_for(awaitable, remaining)
+        # 3.11+: bound the await in the current task; wait_for would wrap every checker
+        # in a task of its own, which bulk verification pays for per address.
+        async with timeout(remaining):
+            return await awaitable
     except asyncio.TimeoutError:
         return Finding(
             Outcome.ERROR, Reason.DEADLINE_EXCEEDED,
