@@ -362,6 +362,17 @@ class _Probe:
                         break
         return self._no_host_answered()
 
+    async def _greet(self, session: _Session, name: str, use_tls: bool) -> None:
+        """Connect, EHLO (HELO fallback) and, when offered and wanted, STARTTLS."""
+        await session.open()
+        await session.hello(self.helo)
+        if (
+            use_tls and "starttls" in session.extensions
+            and await session.starttls(None if _is_ip(name) else name)
+        ):
+            # RFC 3207 4.2: forget what was learnt before TLS and ask again.
+            await session.hello(self.helo)
+
     async def _session(
         self, name: str, ip: str, use_tls: bool, accept_all: tuple[str, ProviderRule] | None,
     ) -> Finding:
@@ -371,14 +382,7 @@ class _Probe:
         options = self.options
         session = _Session(name, ip, options.smtp_port, options.smtp_timeout, self.transcript)
         try:
-            await session.open()
-            await session.hello(self.helo)
-            if (
-                use_tls and "starttls" in session.extensions
-                and await session.starttls(None if _is_ip(name) else name)
-            ):
-                # RFC 3207 4.2: forget what was learnt before TLS and ask again.
-                await session.hello(self.helo)
+            await self._greet(session, name, use_tls)
             session.before_transaction = False
             if self.needs_smtputf8 and "smtputf8" not in session.extensions:
                 await session.goodbye(rset=False)
@@ -422,13 +426,7 @@ class _Probe:
                     lease.session = session
                     pool.sessions_opened += 1
                     try:
-                        await session.open()
-                        await session.hello(self.helo)
-                        if (
-                            use_tls and "starttls" in session.extensions
-                            and await session.starttls(None if _is_ip(name) else name)
-                        ):
-                            await session.hello(self.helo)  # RFC 3207 4.2
+                        await self._greet(session, name, use_tls)
                     except (_Stop, _TLSFailed) as failure:
                         lease.retire()
                         if isinstance(failure, _Stop):

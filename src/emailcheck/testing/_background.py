@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
@@ -24,6 +25,20 @@ class BackgroundServer:
     host: str
     port: int
     _thread: threading.Thread | None
+
+    def _bind_to(self, host: str, port: int) -> None:
+        """Check and keep the listening address: loopback only, never anything else."""
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ValueError(f"the sandbox listens on loopback addresses only, not {host!r}")
+        if not 0 <= port < 65536:
+            raise ValueError(f"port must be 0 (any free port) or a port number, not {port!r}")
+        self.host = host
+        self.port = port
+        self._thread = None
 
     @property
     def running(self) -> bool:

@@ -104,24 +104,14 @@ class DNSServer(BackgroundServer):
         self, zone: Zone | None = None, *, host: str = "127.0.0.1", port: int = 0,
         negative_ttl: int | None = 300,
     ) -> None:
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ValueError(f"the sandbox listens on loopback addresses only, not {host!r}")
-        if not 0 <= port < 65536:
-            raise ValueError(f"port must be 0 (any free port) or a port number, not {port!r}")
         if negative_ttl is not None and not 0 <= negative_ttl < 2**31:
             raise ValueError(f"negative_ttl must be 0 to 2**31-1 or None, not {negative_ttl!r}")
-        self.host = host
-        self.port = port
+        self._bind_to(host, port)
         self.negative_ttl = negative_ttl
         self._lock = threading.Lock()
         self._zone: dict[str, DomainSpec] = {}
         self._queries: Counter[tuple[str, str]] = Counter()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._stopped: asyncio.Event | None = None
         self._tcp_connections = 0  # touched on the server's loop only
         for name, spec in (zone or {}).items():

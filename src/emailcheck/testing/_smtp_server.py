@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 import threading
 from collections.abc import Iterable
@@ -58,20 +57,10 @@ class _LoopbackServer(BackgroundServer):
     """A server on a loopback address, run by its own event loop in a daemon thread."""
 
     def __init__(self, host: str, port: int) -> None:
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ValueError(f"the sandbox listens on loopback addresses only, not {host!r}")
-        if not 0 <= port < 65536:
-            raise ValueError(f"port must be 0 (any free port) or a port number, not {port!r}")
-        self.host = host
-        self.port = port
+        self._bind_to(host, port)
         self._lock = threading.Lock()
         self._logs: list[_SessionLog] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._transports: set[asyncio.BaseTransport] = set()  # touched on the loop only
 
     # -- records ----------------------------------------------------------------------
