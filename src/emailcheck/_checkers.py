@@ -10,9 +10,9 @@ after the function, stage offline); ``@checker(name=…, stage=…)`` sets both.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload, runtime_checkable
 
+from ._enum import StrEnum
 from ._errors import ConfigurationError
 from ._reasons import Reason
 from ._types import Finding, Outcome
@@ -24,15 +24,12 @@ if TYPE_CHECKING:
     from ._typo import TypoSuggester
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     """When a checker may run: always, with DNS allowed, or with SMTP allowed."""
 
     OFFLINE = "offline"
     DNS = "dns"
     SMTP = "smtp"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class CheckContext:

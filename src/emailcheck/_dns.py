@@ -11,11 +11,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from ._checkers import CheckContext, Stage
+from ._enum import StrEnum
 from ._reasons import Reason
 from ._types import Finding, Outcome
 
@@ -77,7 +77,7 @@ class MailHost:
 # -- lookup results ------------------------------------------------------------------
 
 
-class LookupStatus(str, Enum):
+class LookupStatus(StrEnum):
     """How one DNS question ended."""
 
     ANSWER = "answer"
@@ -85,9 +85,6 @@ class LookupStatus(str, Enum):
     NO_ANSWER = "no_answer"  # the name exists, without records of this type
     ERROR = "error"  # SERVFAIL, REFUSED, no nameserver, no configuration
     TIMEOUT = "timeout"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _TRANSIENT: Final = frozenset({LookupStatus.ERROR, LookupStatus.TIMEOUT})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from ._enum import StrEnum
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why an address got its status. Values are stable snake_case strings.
 
     Every member has an entry in ``REASON_INFO`` (a description and what to do), which
@@ -93,9 +93,6 @@ class Reason(str, Enum):
     CHECKER_ERROR = "checker_error"
     CHECK_FAILED = "check_failed"
     DEADLINE_EXCEEDED = "deadline_exceeded"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 # (description, what a user should do). Worded for the person reading a CRM record.

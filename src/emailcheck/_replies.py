@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 from functools import cache
 
+from ._enum import StrEnum
 from ._reasons import Reason
 
 SCAN_LIMIT = 4096  # characters of a reply's text that classification reads
@@ -36,16 +36,13 @@ DEFAULT_GREYLIST_DELAY = 300.0
 _MAX_RETRY_AFTER = 86_400.0
 
 
-class ReplyKind(str, Enum):
+class ReplyKind(StrEnum):
     """What the basic code's first digit says (RFC 5321 4.2.1)."""
 
     ACCEPTED = "accepted"
     TRANSIENT = "transient"
     PERMANENT = "permanent"
     INTERMEDIATE = "intermediate"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)

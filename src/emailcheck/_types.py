@@ -12,13 +12,14 @@ from types import MappingProxyType
 from typing import Any
 
 from ._address import Address, _fast_constructor
+from ._enum import StrEnum
 
 JSONValue = Any  # None | bool | int | float | str | list[JSONValue] | dict[str, JSONValue]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The one label a team acts on."""
 
     VALID = "valid"  # send
@@ -27,11 +28,8 @@ class Status(str, Enum):
     RISKY = "risky"  # disposable, typo, full mailbox …: slow lane
     UNKNOWN = "unknown"  # not confirmed either way: re-check later
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What one check concluded."""
 
     PASS = "pass"
@@ -39,9 +37,6 @@ class Outcome(str, Enum):
     WARN = "warn"
     SKIP = "skip"
     ERROR = "error"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def _frozen(data: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
 from functools import cache
 
+from .._enum import StrEnum
 from .._reasons import Reason
 from .._replies import _LINE_CODES, _row_pattern, _starts_a_word, classify_reply, parse_enhanced
 from .._types import JSONValue
@@ -40,18 +40,15 @@ from .._types import JSONValue
 _SCAN_LIMIT = 4096  # characters of a diagnostic read, as in _replies
 
 
-class BounceKind(str, Enum):
+class BounceKind(StrEnum):
     """Whether a bounce condemns the address (hard), may pass (soft), or is no failure."""
 
     HARD = "hard"
     SOFT = "soft"
     NOT_A_FAILURE = "not_a_failure"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class BounceCategory(str, Enum):
+class BounceCategory(StrEnum):
     """The category a CRM shows next to a bounce."""
 
     BAD_DOMAIN = "bad_domain"
@@ -67,9 +64,6 @@ class BounceCategory(str, Enum):
     MESSAGE_TOO_LARGE = "message_too_large"
     RATE_LIMITED = "rate_limited"
     OTHER = "other"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)

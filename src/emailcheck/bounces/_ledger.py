@@ -36,6 +36,7 @@ from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from .._checkers import CheckContext, Stage
+from .._enum import StrEnum
 from .._errors import ConfigurationError, EmailCheckError
 from .._reasons import Reason
 from .._types import Finding, JSONValue, Outcome
@@ -55,7 +56,7 @@ class LedgerError(EmailCheckError):
     """The ledger's store cannot be used (a newer schema, or busy beyond every retry)."""
 
 
-class SuppressionCause(str, Enum):
+class SuppressionCause(StrEnum):
     """Why an address is suppressed."""
 
     HARD_BOUNCE = "hard_bounce"
@@ -64,11 +65,8 @@ class SuppressionCause(str, Enum):
     LEFT_ORGANISATION = "left_organisation"
     MANUAL = "manual"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class EventType(str, Enum):
+class EventType(StrEnum):
     """What one ledger event recorded."""
 
     BOUNCE = "bounce"  # a failed delivery
@@ -78,9 +76,6 @@ class EventType(str, Enum):
     SUPPRESSED = "suppressed"
     UNSUPPRESSED = "unsuppressed"
     LEFT = "left"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)

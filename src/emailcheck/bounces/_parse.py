@@ -29,9 +29,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import Message
-from enum import Enum
 from typing import IO
 
+from .._enum import StrEnum
 from .._types import JSONValue
 from ._classify import BounceClassification, BounceKind, classify_bounce
 
@@ -45,7 +45,7 @@ TEXT_LIMIT = 64 * 1024  # characters of one text part that the readers scan
 _MBOX_LINE = 64 * 1024  # bytes read at a time from an mbox
 
 
-class ReportKind(str, Enum):
+class ReportKind(StrEnum):
     """What a message turned out to be."""
 
     DSN = "dsn"
@@ -55,11 +55,8 @@ class ReportKind(str, Enum):
     NOT_A_BOUNCE = "not_a_bounce"
     ERROR = "error"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Action(str, Enum):
+class Action(StrEnum):
     """What happened to one recipient (RFC 3464 2.3.3)."""
 
     FAILED = "failed"
@@ -67,9 +64,6 @@ class Action(str, Enum):
     DELIVERED = "delivered"
     RELAYED = "relayed"
     EXPANDED = "expanded"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)
