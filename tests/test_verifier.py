@@ -243,6 +243,8 @@ def test_configuration_errors_are_typed() -> None:
         Verifier(checkers=[emailcheck.RoleChecker(), emailcheck.RoleChecker()])
     with pytest.raises(ConfigurationError, match="callable"):
         Verifier(checkers=["role"])
+    with pytest.raises(ConfigurationError, match="policy"):
+        Verifier(policy=42)  # type: ignore[arg-type]
 
     def later(context: CheckContext) -> None:
         return None

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
 from ._address import _fast_constructor
+from ._errors import ConfigurationError
 from ._reasons import REASON_INFO, Reason
 from ._types import CheckOutcome, Finding, Outcome, Status
 
@@ -172,7 +173,9 @@ def as_policy(policy: PolicyLike | None) -> Policy:
         return policy
     if callable(policy):
         return _FunctionPolicy(policy)
-    raise TypeError(f"a policy needs a decide() method or must be callable, not {policy!r}")
+    raise ConfigurationError(
+        f"a policy needs a decide() method or must be callable, not {policy!r}"
+    )
 
 
 class _FunctionPolicy:
