@@ -175,7 +175,12 @@ class Verifier:
 
     # -- the pipeline (no I/O) --------------------------------------------------------
 
-    def _pipeline(self, text: str, dns: bool, smtp: bool, timeout: float | None) -> _Pipeline:
+    def _pipeline(
+        self, text: str, dns: bool, smtp: bool, timeout: float | None,
+        parsed: Address | None = None,
+    ) -> _Pipeline:
+        """``parsed``: ``text`` already parsed by this verifier's parser (bulk callers
+        parse once to find duplicates and lanes)."""
         if timeout is None:
             timeout = self.options.timeout
         elif not timeout > 0:
@@ -184,7 +189,7 @@ class Verifier:
         started = _perf()
         deadline = started + timeout  # perf_counter is monotonic too
         try:
-            address = self._parser.parse(text)
+            address = self._parser.parse(text) if parsed is None else parsed
         except SyntaxRejection as rejection:
             failed = Finding(Outcome.FAIL, rejection.reason, rejection.message)
             return self._result(text, None, ["syntax", failed, _perf() - started], checked_at)
