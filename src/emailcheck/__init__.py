@@ -10,6 +10,7 @@ from ._checkers import (
     DisposableChecker,
     FreeProviderChecker,
     RoleChecker,
+    Scope,
     Stage,
     TypoChecker,
     checker,
@@ -18,10 +19,10 @@ from ._checkers import (
 from ._errors import ConfigurationError, EmailCheckError, InvalidAddress
 from ._lists import DomainList, Lists, LocalPartList
 from ._options import Options
-from ._policy import Decision, DefaultPolicy, Policy
+from ._policy import DefaultPolicy, Policy
 from ._reasons import REASON_INFO, Reason
 from ._replies import ReplyKind, ReplyMeaning, classify_reply
-from ._types import CheckOutcome, Finding, Outcome, Result, Status
+from ._types import CheckOutcome, Decision, Finding, Outcome, Result, Status
 from ._typo import TypoSuggester
 from ._verifier import Verifier, averify, default_verifier, parse_address, verify
 
@@ -54,6 +55,7 @@ __all__ = [
     "Result",
     "RoleChecker",
     "SMTPChecker",
+    "Scope",
     "Stage",
     "Status",
     "TypoChecker",

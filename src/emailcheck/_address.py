@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from publicsuffix2 import PublicSuffixList
 
 
+# An Address's fields in declaration order: local part, domain, ascii domain,
+# registrable domain, smtputf8, domain literal.
+AddressFields = tuple[str, str, str, "str | None", bool, bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """A syntactically valid, normalised address.
@@ -55,6 +60,11 @@ class Address:
 
     def __str__(self) -> str:
         return self.email
+
+    def as_tuple(self) -> AddressFields:
+        """The fields in declaration order (``Address(*address.as_tuple())`` is equal)."""
+        return (self.local_part, self.domain, self.ascii_domain, self.registrable_domain,
+                self.smtputf8, self.domain_literal)
 
 
 def _fast_constructor(cls: type) -> Any:
@@ -91,6 +101,11 @@ class AddressParser:
 
     def parse(self, text: str) -> Address:
         """Return the normalised address or raise ``SyntaxRejection``."""
+        address: Address = _make_address(*self.parse_fields(text))
+        return address
+
+    def parse_fields(self, text: str) -> AddressFields:
+        """``parse()``, as the Address's fields in order (what the verifier keeps)."""
         if not isinstance(text, str):
             raise TypeError(f"an address must be a str, not {type(text).__name__}")
         if not text:
@@ -132,10 +147,7 @@ class AddressParser:
                 Reason.TOO_LONG,
                 f"the address is {total} octets long; at most {MAX_ADDRESS_OCTETS} are allowed",
             )
-        address: Address = _make_address(
-            local, domain.unicode, domain.ascii, domain.registrable, smtputf8, domain.literal
-        )
-        return address
+        return local, domain.unicode, domain.ascii, domain.registrable, smtputf8, domain.literal
 
     def _local(self, local: str) -> str:
         if local.startswith('"'):

@@ -5,6 +5,10 @@ None, meaning "pass"), directly or as an awaitable. It has a ``name`` and a ``st
 ``offline`` checkers always run, ``dns`` ones only with ``dns=True``, ``smtp`` ones only
 with ``smtp=True`` as well. Plain and async functions are accepted as they are (named
 after the function, stage offline); ``@checker(name=…, stage=…)`` sets both.
+
+A checker may also declare ``scope = "domain"``: its finding depends only on the
+domain (and the verifier's configuration), never on the local part or on other checks'
+findings. Offline verification then runs it once per domain and reuses the finding.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from ._reasons import Reason
 from ._types import Finding, Outcome
 
 if TYPE_CHECKING:
-    from ._address import Address
+    from ._address import Address, AddressFields
     from ._lists import Lists
     from ._options import Options
     from ._typo import TypoSuggester
@@ -32,25 +36,53 @@ class Stage(StrEnum):
     SMTP = "smtp"
 
 
+class Scope(StrEnum):
+    """What a checker's finding depends on: the whole address, or only its domain."""
+
+    ADDRESS = "address"
+    DOMAIN = "domain"
+
+
+def scope_of(item: object) -> Scope:
+    """A checker's declared scope (``address`` unless it says ``domain``)."""
+    return Scope(getattr(item, "scope", Scope.ADDRESS))
+
+
 class CheckContext:
     """What a checker sees: the parsed address, the options and earlier findings.
 
     ``facts`` is a scratch dict shared by the checkers of one verification (the mx
     check leaves ``mail_hosts`` and ``has_mail`` there for the smtp and typo checks).
+    ``fields`` holds the address's fields as a tuple (``Address`` order); ``address``
+    is built from it on first use, which most offline checks never need.
     """
 
-    __slots__ = ("_facts", "address", "dns", "options", "smtp", "trace")
+    __slots__ = ("_address", "_facts", "dns", "fields", "options", "smtp", "trace")
 
     def __init__(
-        self, address: Address, options: Options, dns: bool = False, smtp: bool = False,
-        trace: list[Any] | None = None,
+        self, address: Address | AddressFields, options: Options, dns: bool = False,
+        smtp: bool = False, trace: list[Any] | None = None,
     ) -> None:
-        self.address = address
+        if type(address) is tuple:
+            self.fields: AddressFields = address
+            self._address: Address | None = None
+        else:
+            self._address = address  # type: ignore[assignment]
+            self.fields = address.as_tuple()  # type: ignore[union-attr]
         self.options = options
         self.dns = dns
         self.smtp = smtp
         self.trace = [] if trace is None else trace
         self._facts: dict[str, Any] | None = None
+
+    @property
+    def address(self) -> Address:
+        address = self._address
+        if address is None:
+            from ._address import _make_address
+
+            address = self._address = _make_address(*self.fields)
+        return address
 
     @property
     def findings(self) -> dict[str, Finding]:
@@ -87,32 +119,40 @@ F = TypeVar("F", bound=Callable[..., Any])
 @overload
 def checker(func: F, /) -> F: ...
 @overload
-def checker(*, name: str | None = None, stage: Stage | str = Stage.OFFLINE) -> Callable[[F], F]: ...
 def checker(
-    func: F | None = None, /, *, name: str | None = None, stage: Stage | str = Stage.OFFLINE
+    *, name: str | None = None, stage: Stage | str = Stage.OFFLINE,
+    scope: Scope | str = Scope.ADDRESS,
+) -> Callable[[F], F]: ...
+def checker(
+    func: F | None = None, /, *, name: str | None = None, stage: Stage | str = Stage.OFFLINE,
+    scope: Scope | str = Scope.ADDRESS,
 ) -> F | Callable[[F], F]:
-    """Mark a function as a checker, giving it a name and a stage.
+    """Mark a function as a checker, giving it a name, a stage and a scope.
 
     Usable bare (``@checker``) or with arguments (``@checker(name="mx", stage="dns")``).
+    ``scope="domain"`` promises the finding depends on the domain alone (see above).
     """
     resolved = Stage(stage)
+    resolved_scope = Scope(scope)
 
     def mark(target: F) -> F:
         target.name = name or target.__name__  # type: ignore[attr-defined]
         target.stage = resolved  # type: ignore[attr-defined]
+        target.scope = resolved_scope  # type: ignore[attr-defined]
         return target
 
     return mark(func) if func is not None else mark
 
 
 class _FunctionChecker:
-    __slots__ = ("func", "name", "stage")
+    __slots__ = ("func", "name", "scope", "stage")
 
     def __init__(self, func: Callable[[CheckContext], CheckerReturn], name: str,
-                 stage: Stage) -> None:
+                 stage: Stage, scope: Scope = Scope.ADDRESS) -> None:
         self.func = func
         self.name = name
         self.stage = stage
+        self.scope = scope
 
     def __call__(self, context: CheckContext, /) -> CheckerReturn:
         return self.func(context)
@@ -134,9 +174,15 @@ def as_checker(obj: Any) -> Checker:
         raise ConfigurationError(
             f"checker {name!r} has stage {obj.stage!r}; use offline, dns or smtp"
         ) from None
+    try:
+        scope = scope_of(obj)
+    except ValueError:
+        raise ConfigurationError(
+            f"checker {name!r} has scope {obj.scope!r}; use address or domain"
+        ) from None
     if getattr(obj, "name", None) == name and getattr(obj, "stage", None) == stage:
         return obj  # type: ignore[no-any-return]
-    return _FunctionChecker(obj, name, stage)
+    return _FunctionChecker(obj, name, stage, scope)
 
 
 # -- built-in offline checkers --------------------------------------------------------
@@ -147,6 +193,7 @@ class TypoChecker:
 
     name = "typo"
     stage = Stage.OFFLINE
+    scope = Scope.ADDRESS  # the suggestion is the whole corrected address
 
     def __init__(self, suggester: TypoSuggester | None = None) -> None:
         if suggester is None:
@@ -156,15 +203,15 @@ class TypoChecker:
         self.suggester = suggester
 
     def __call__(self, context: CheckContext, /) -> Finding:
-        address = context.address
-        if address.domain_literal:
+        local_part, _domain, ascii_domain, _registrable, _smtputf8, literal = context.fields
+        if literal:
             return _PASS
         facts = context._facts
         has_mail = None if facts is None else facts.get("has_mail")
-        fixed = self.suggester.suggest(address.ascii_domain, has_mail=has_mail)
+        fixed = self.suggester.suggest(ascii_domain, has_mail=has_mail)
         if fixed is None:
             return _PASS
-        suggestion = f"{address.local_part}@{_unicode_domain(fixed)}"
+        suggestion = f"{local_part}@{_unicode_domain(fixed)}"
         return Finding(
             Outcome.WARN,
             Reason.POSSIBLE_TYPO,
@@ -189,6 +236,7 @@ class _ListChecker:
 
     name: str
     stage = Stage.OFFLINE
+    scope: Scope
     list_name: str  # attribute of Lists to look in
     by_domain: bool  # match the A-label domain (else the local part)
     flag: str
@@ -211,13 +259,13 @@ class _ListChecker:
         return self._lists
 
     def __call__(self, context: CheckContext, /) -> Finding:
-        address = context.address
-        if address.domain_literal:
+        fields = context.fields
+        if fields[5]:  # a domain literal is on no list
             return self._negative
         lookup = self._lookup
         if lookup is None:
             lookup = self._lookup = getattr(self.lists, self.list_name).match
-        entry = lookup(address.ascii_domain if self.by_domain else address.local_part)
+        entry = lookup(fields[2] if self.by_domain else fields[0])
         if entry is None:
             return self._negative
         finding = self._positive.get(entry)
@@ -236,6 +284,7 @@ class DisposableChecker(_ListChecker):
 
     name = "disposable"
     list_name = "disposable"
+    scope = Scope.DOMAIN
     by_domain = True
     flag = "disposable"
     reason = Reason.DISPOSABLE
@@ -248,6 +297,7 @@ class RoleChecker(_ListChecker):
 
     name = "role"
     list_name = "role"
+    scope = Scope.ADDRESS
     by_domain = False
     flag = "role"
     reason = Reason.ROLE_ACCOUNT
@@ -260,6 +310,7 @@ class FreeProviderChecker(_ListChecker):
 
     name = "free"
     list_name = "free"
+    scope = Scope.DOMAIN
     by_domain = True
     flag = "free"
     reason = Reason.FREE_PROVIDER

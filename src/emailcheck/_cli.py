@@ -445,15 +445,13 @@ def _columns(header: list[str] | None, kind: str, out_kind: str) -> list[str]:
 
 
 def _mx_host(result: Result) -> str | None:
-    # Straight from the trace: building every CheckOutcome per row cost more than the
+    # Findings, not checks: building every CheckOutcome per row cost more than the
     # offline checks themselves.
-    trace = result.trace
-    data = {name: finding.data for name, finding in zip(trace[0::3], trace[1::3],
-                                                         strict=True)}
-    smtp = data.get("smtp")
-    if smtp and smtp.get("mx_host"):
-        return str(smtp["mx_host"])
-    hosts = (data.get("mx") or {}).get("mx") or ()
+    smtp = result.finding("smtp")
+    if smtp is not None and smtp.data.get("mx_host"):
+        return str(smtp.data["mx_host"])
+    mx = result.finding("mx")
+    hosts = mx.data.get("mx") if mx is not None else None
     return str(hosts[0]) if hosts else None
 
 

@@ -10,15 +10,7 @@ from typing import Protocol, runtime_checkable
 from ._address import _fast_constructor
 from ._errors import ConfigurationError
 from ._reasons import REASON_INFO, Reason
-from ._types import CheckOutcome, Finding, Outcome, Status
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    status: Status
-    reason: str
-    message: str
-    score: int
+from ._types import CheckOutcome, Decision, Finding, Outcome, Status
 
 
 @runtime_checkable

@@ -6,12 +6,12 @@ import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-from ._address import Address, _fast_constructor
+from ._address import Address, AddressFields, _fast_constructor, _make_address
 from ._enum import StrEnum
 
 JSONValue = Any  # None | bool | int | float | str | list[JSONValue] | dict[str, JSONValue]
@@ -120,6 +120,16 @@ class CheckOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Decision:
+    """A policy's verdict: status, reason code, human message and score (0-100)."""
+
+    status: Status
+    reason: str
+    message: str
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """The verdict on one address, with the evidence behind it.
 
@@ -129,28 +139,69 @@ class Result:
     """
 
     input: str
-    status: Status
-    reason: str
-    message: str
-    score: int
-    address: Address | None  # None when the input could not be parsed
-    # Flat (name, finding, seconds, name, finding, seconds, …) per check in order;
-    # ``checks`` presents it as CheckOutcome objects. One flat tuple, because an object
-    # per check per address (and the garbage collector's work on them) dominated bulk
-    # verification.
-    trace: tuple[Any, ...] = field(repr=False)
-    checked_at: datetime
+    # The policy's verdict; ``status``, ``reason``, ``message`` and ``score`` read it.
+    # Shared between results alike (one object, not four fields per result).
+    decision: Decision = field(repr=False)
+    # The parsed address's fields, in ``Address`` order; None when the input could not
+    # be parsed. ``address`` rebuilds the Address: a tuple of strings is soon dropped by
+    # the garbage collector from the objects it scans, an Address never is.
+    address_fields: AddressFields | None = field(repr=False)
+    # Flat (name, finding, name, finding, …) per check in order, and each check's
+    # seconds in ``check_times``; ``checks`` presents both as CheckOutcome objects. Flat
+    # tuples, not an object per check, and two of them: in bulk, addresses alike in
+    # every finding share one ``check_findings`` tuple, and a tuple of floats is soon
+    # dropped by the garbage collector from the objects it scans. Both mattered: the
+    # collector's passes over results kept in memory cost more than verifying them.
+    check_findings: tuple[Any, ...] = field(repr=False)
+    check_times: tuple[float, ...] = field(repr=False)
+    # Unix time; ``checked_at`` presents it as a datetime. A float costs a quarter of a
+    # datetime to take, which bulk verification pays per address.
+    timestamp: float
+
+    @property
+    def status(self) -> Status:
+        """valid, invalid, catch_all, risky or unknown: what to do with the address."""
+        return self.decision.status
+
+    @property
+    def reason(self) -> str:
+        """The stable snake_case code behind the status (see docs/reasons.md)."""
+        return self.decision.reason
+
+    @property
+    def message(self) -> str:
+        """The reason in words, for people."""
+        return self.decision.message
+
+    @property
+    def score(self) -> int:
+        """0-100: how confident the policy is that mail to the address will be delivered."""
+        return self.decision.score
+
+    @property
+    def checked_at(self) -> datetime:
+        """When the verification started, in UTC."""
+        return datetime.fromtimestamp(self.timestamp, timezone.utc)
 
     @property
     def checks(self) -> tuple[CheckOutcome, ...]:
         """Every check as it ran, in order: name, outcome, reason, detail, elapsed."""
-        trace = self.trace
-        return tuple(map(CheckOutcome, trace[0::3], trace[1::3], trace[2::3]))
+        pairs = self.check_findings
+        return tuple(map(CheckOutcome, pairs[0::2], pairs[1::2], self.check_times))
+
+    def finding(self, name: str) -> Finding | None:
+        """The finding of the check called ``name``, if it ran (cheaper than ``check``)."""
+        pairs = self.check_findings
+        for index in range(0, len(pairs), 2):
+            if pairs[index] == name:
+                finding: Finding = pairs[index + 1]
+                return finding
+        return None
 
     @property
     def suggestion(self) -> str | None:
         """A corrected address to show the person ("did you mean …?"), if any."""
-        for finding in self.trace[1::3]:
+        for finding in self.check_findings[1::2]:
             value = finding.data.get("suggestion") if finding.data else None
             if value:
                 return str(value)
@@ -173,43 +224,56 @@ class Result:
 
     def _flag(self, key: str) -> bool | None:
         seen: bool | None = None
-        for finding in self.trace[1::3]:
+        for finding in self.check_findings[1::2]:
             value = finding.data.get(key) if finding.data else None
             if value is not None:
                 seen = bool(value) or bool(seen)
         return seen
 
     @property
+    def address(self) -> Address | None:
+        """The parsed, normalised address; None when the input could not be parsed."""
+        fields = self.address_fields
+        return None if fields is None else _make_address(*fields)
+
+    @property
     def email(self) -> str | None:
         """The normalised address (Unicode domain)."""
-        return None if self.address is None else self.address.email
+        fields = self.address_fields
+        return None if fields is None else f"{fields[0]}@{fields[1]}"
 
     @property
     def ascii_email(self) -> str | None:
         """The IDNA (A-label) form; None when the local part needs SMTPUTF8."""
-        return None if self.address is None else self.address.ascii_email
+        fields = self.address_fields
+        return None if fields is None or fields[4] else f"{fields[0]}@{fields[2]}"
 
     @property
     def local_part(self) -> str | None:
-        return None if self.address is None else self.address.local_part
+        fields = self.address_fields
+        return None if fields is None else fields[0]
 
     @property
     def domain(self) -> str | None:
         """The domain in Unicode form."""
-        return None if self.address is None else self.address.domain
+        fields = self.address_fields
+        return None if fields is None else fields[1]
 
     @property
     def ascii_domain(self) -> str | None:
-        return None if self.address is None else self.address.ascii_domain
+        fields = self.address_fields
+        return None if fields is None else fields[2]
 
     @property
     def registrable_domain(self) -> str | None:
-        return None if self.address is None else self.address.registrable_domain
+        fields = self.address_fields
+        return None if fields is None else fields[3]
 
     @property
     def smtputf8(self) -> bool | None:
         """Delivering needs the SMTPUTF8 extension (the local part is not ASCII)."""
-        return None if self.address is None else self.address.smtputf8
+        fields = self.address_fields
+        return None if fields is None else fields[4]
 
     def check(self, name: str) -> CheckOutcome | None:
         """The outcome of the check called ``name``, if it ran."""

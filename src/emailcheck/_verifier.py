@@ -10,36 +10,62 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Generator, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._address import Address, AddressParser
+from ._address import Address, AddressFields, AddressParser
 from ._bridge import run_sync
-from ._checkers import CheckContext, Checker, Stage, as_checker, default_checkers
+from ._checkers import (
+    CheckContext,
+    Checker,
+    Scope,
+    Stage,
+    _FunctionChecker,
+    as_checker,
+    default_checkers,
+    scope_of,
+)
 from ._errors import ConfigurationError, InvalidAddress
 from ._options import OPTION_NAMES, Options
 from ._policy import DefaultPolicy, PolicyLike, as_policy
 from ._reasons import Reason
 from ._syntax import SyntaxRejection
-from ._types import CheckOutcome, Finding, Outcome, Result, make_result
+from ._types import CheckOutcome, Decision, Finding, Outcome, Result, make_result
 
 if TYPE_CHECKING:
     from ._batch import Batch
     from ._bulk import Progress
     from ._lists import Lists
 
-_UTC = timezone.utc
 _perf = time.perf_counter
+_now = time.time
 _PASS = Finding(Outcome.PASS)
 # Enum member access costs a class-attribute lookup; the hot loop uses this instead.
 _FAIL = Outcome.FAIL
+_ERROR = Outcome.ERROR
 
 # The pipeline yields only what must be awaited: (awaitable, checker, deadline), and is
 # sent back what the awaitable produced.
 _Pending = tuple[Awaitable[Any], Checker, float]
 _Pipeline = Generator[_Pending, Any, Result]
+
+# Offline verification runs its plan as segments: a fixed run of trace entries (checks
+# whose stage is off), a run of domain-scoped checks (memoised per domain), or one
+# address-scoped check. Kinds are small ints: the loop compares them per address.
+_FIXED, _PER_DOMAIN, _PER_ADDRESS = 0, 1, 2
+_Segment = tuple[int, Any, Any, Any]
+# Bounds of the per-domain memo (domains) and of each domain's remembered decisions.
+_MEMO_DOMAINS = 16384
+_MEMO_DECISIONS = 16
 
 
 class Verifier:
@@ -95,6 +121,17 @@ class Verifier:
             for dns in (False, True)
         }
         self._parser = AddressParser(options.syntax_rules)
+        self._segments = self._offline_segments(self._plans[False][False])
+        # ascii domain -> [per-domain fragments, {ids of address-scoped findings: (those
+        # findings, decision)}]. Plain dict, cleared when full: clear() is atomic, so
+        # threads sharing a Verifier need no lock.
+        self._memo: dict[str, list[Any]] = {}
+        # (reason, message) -> (the syntax failure's trace entry, decision): the same
+        # mistakes recur in a list, and one shared Finding costs the collector nothing.
+        self._rejections: dict[tuple[str, str], tuple[tuple[Any, ...], Decision]] = {}
+        # The default policy is a pure function of the findings: its decisions can be
+        # remembered per domain and per combination of address-scoped findings.
+        self._pure_policy = type(self.policy) is DefaultPolicy
 
     @staticmethod
     def _plan_step(
@@ -105,6 +142,33 @@ class Verifier:
         off = None if enabled else (
             item.name, Finding.skipped(f"skipped: {stage.value} checks are off"), 0.0)
         return item, item.name, off, stage is not Stage.OFFLINE
+
+    @staticmethod
+    def _offline_segments(
+        plan: tuple[tuple[Checker, str, tuple[str, Finding, float] | None, bool], ...],
+    ) -> tuple[_Segment, ...]:
+        segments: list[_Segment] = []
+        run: list[Any] = []  # consecutive off or domain-scoped steps
+
+        def close_run() -> None:
+            if not run:
+                return
+            if all(off is not None for _item, _name, off in run):
+                fixed = tuple(value for _item, _name, off in run for value in off)
+                segments.append((_FIXED, fixed, None, None))
+            else:
+                index = sum(segment[0] == _PER_DOMAIN for segment in segments)
+                segments.append((_PER_DOMAIN, index, tuple(run), None))
+            run.clear()
+
+        for item, name, off, _network in plan:
+            if off is not None or scope_of(item) is Scope.DOMAIN:
+                run.append((item, name, off))
+            else:
+                close_run()
+                segments.append((_PER_ADDRESS, item, name, _direct_call(item)))
+        close_run()
+        return tuple(segments)
 
     def __repr__(self) -> str:
         names = ", ".join(item.name for item in self.checkers)
@@ -117,6 +181,8 @@ class Verifier:
         timeout: float | None = None,
     ) -> Result:
         """Verify one address. Works with or without a running event loop."""
+        if not dns:
+            return self._verify_offline(address, timeout)
         return self._drive_sync(self._pipeline(address, dns, smtp, timeout))
 
     async def averify(
@@ -185,14 +251,14 @@ class Verifier:
             timeout = self.options.timeout
         elif not timeout > 0:
             raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
-        checked_at = datetime.now(_UTC)
+        timestamp = _now()
         started = _perf()
         deadline = started + timeout  # perf_counter is monotonic too
         try:
             address = self._parser.parse(text) if parsed is None else parsed
         except SyntaxRejection as rejection:
             failed = Finding(Outcome.FAIL, rejection.reason, rejection.message)
-            return self._result(text, None, ["syntax", failed, _perf() - started], checked_at)
+            return self._result(text, None, ["syntax", failed, _perf() - started], timestamp)
         now = _perf()
         trace: list[Any] = ["syntax", _PASS, now - started]
         context = CheckContext(address, self.options, dns, dns and smtp, trace)
@@ -219,23 +285,149 @@ class Verifier:
             trace.extend((name, raw, now - started))
             if raw.outcome is _FAIL:
                 failed_check = name
-        return self._result(text, address, trace, checked_at)
+        return self._result(text, address, trace, timestamp)
 
     def _result(
-        self, text: str, address: Address | None, trace: list[Any],
-        checked_at: datetime,
+        self, text: str, address: Address | AddressFields | None, trace: list[Any],
+        timestamp: float,
     ) -> Result:
-        policy = self.policy
-        if type(policy) is DefaultPolicy:
-            decision = policy.decide_findings(trace[1::3])
-        else:
-            decision = policy.decide(
-                list(map(CheckOutcome, trace[0::3], trace[1::3], trace[2::3])))
+        decision = self._decide(trace)
+        if isinstance(address, Address):
+            address = address.as_tuple()
         result: Result = make_result(
-            text, decision.status, decision.reason, decision.message, decision.score, address,
-            tuple(trace), checked_at,
+            text, decision, address, _pairs(trace), tuple(trace[2::3]), timestamp,
         )
         return result
+
+    def _rejected(
+        self, text: str, rejection: SyntaxRejection, started: float, timestamp: float,
+    ) -> Result:
+        """The result for text the parser refused (the offline path's common failure)."""
+        if not self._pure_policy:
+            failed = Finding(Outcome.FAIL, rejection.reason, rejection.message)
+            return self._result(text, None, ["syntax", failed, _perf() - started], timestamp)
+        key = (rejection.reason, rejection.message)
+        known = self._rejections.get(key)
+        if known is None:
+            failed = Finding(Outcome.FAIL, rejection.reason, rejection.message)
+            known = (("syntax", failed), self._decide(["syntax", failed, 0.0]))
+            if len(self._rejections) >= _MEMO_DOMAINS:
+                self._rejections.clear()
+            self._rejections[key] = known
+        result: Result = make_result(
+            text, known[1], None, known[0], (_perf() - started,), timestamp,
+        )
+        return result
+
+    def _decide(self, trace: list[Any]) -> Decision:
+        policy = self.policy
+        if self._pure_policy:
+            return policy.decide_findings(trace[1::3])  # type: ignore[attr-defined, no-any-return]
+        return policy.decide(list(map(CheckOutcome, trace[0::3], trace[1::3], trace[2::3])))
+
+    # -- offline verification: no generator, and domain-scoped work once per domain ------
+
+    def _verify_offline(
+        self, text: str, timeout: float | None, parsed: Address | None = None,
+    ) -> Result:
+        """``verify(dns=False)``: the pipeline's rules, run as a plain function.
+
+        Findings of domain-scoped checks come from a per-domain memo (their trace entry
+        then shows 0.0 s: nothing ran for this address); with the default policy the
+        decision is remembered per domain and combination of the other findings.
+        """
+        if timeout is not None and not timeout > 0:
+            raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
+        timestamp = _now()
+        started = _perf()
+        if parsed is None:
+            try:
+                address = self._parser.parse_fields(text)
+            except SyntaxRejection as rejection:
+                return self._rejected(text, rejection, started, timestamp)
+        else:
+            address = parsed.as_tuple()
+        now = _perf()
+        trace: list[Any] = ["syntax", _PASS, now - started]
+        context = CheckContext(address, self.options, False, False, trace)
+        entry = self._memo.get(address[2])
+        if entry is None:
+            return self._verify_offline_first(text, address, context, timestamp, timeout)
+        fragments = entry[0]
+        ran: list[Finding] = []
+        key = 0
+        for kind, value, name, call in self._segments:
+            if kind == _PER_DOMAIN:
+                trace += fragments[value]
+            elif kind == _FIXED:
+                trace += value
+            else:
+                try:
+                    finding = call(context)
+                except Exception as error:  # a checker's bug must not lose the verdict
+                    finding = _error_finding(value, error)
+                if type(finding) is not Finding:
+                    finding = _settle(value, finding, started, timeout, self.options.timeout)
+                then = now
+                now = _perf()
+                trace += (name, finding, now - then)
+                ran.append(finding)
+                key = key * 31 + id(finding)
+        if not self._pure_policy:
+            return self._result(text, address, trace, timestamp)
+        # Remembered per combination of this address's findings: the key mixes their
+        # ids, and a hit must hold the very same findings (a mixed key can collide).
+        decisions = entry[1]
+        known = decisions.get(key)
+        if known is None or known[0] != ran:
+            known = (ran, self._decide(trace), _pairs(trace))
+            if len(decisions) < _MEMO_DECISIONS:
+                decisions[key] = known
+        result: Result = make_result(
+            text, known[1], address, known[2], tuple(trace[2::3]), timestamp,
+        )
+        return result
+
+    def _verify_offline_first(
+        self, text: str, address: AddressFields, context: CheckContext, timestamp: float,
+        timeout: float | None,
+    ) -> Result:
+        """A domain not in the memo: run every check, and remember the domain's part."""
+        trace = context.trace
+        started = now = _perf()
+        fragments: list[tuple[Any, ...]] = []
+        reusable = True
+        for kind, value, name, _call in self._segments:
+            if kind == _FIXED:
+                trace += value
+                continue
+            steps = ((value, name, None),) if kind == _PER_ADDRESS else name
+            remembered: list[Any] = []
+            for item, step_name, off in steps:
+                if off is not None:
+                    trace += off
+                    remembered += off
+                    continue
+                try:
+                    finding = item(context)
+                except Exception as error:
+                    finding = _error_finding(item, error)
+                if type(finding) is not Finding:
+                    finding = _settle(item, finding, started, timeout, self.options.timeout)
+                then = now
+                now = _perf()
+                trace += (step_name, finding, now - then)
+                remembered += (step_name, finding, 0.0)
+                if finding.outcome is _ERROR:
+                    reusable = False  # a checker's failure is not the domain's answer
+            if kind == _PER_DOMAIN:
+                fragments.append(tuple(remembered))
+        if reusable:
+            memo = self._memo
+            if len(memo) >= _MEMO_DOMAINS:
+                memo.clear()
+            memo[address[2]] = [tuple(fragments), {}]
+        return self._result(text, address, trace, timestamp)
 
     # -- drivers ----------------------------------------------------------------------
 
@@ -285,6 +477,34 @@ async def _await_within(item: Checker, awaitable: Awaitable[Any], deadline: floa
         )
     except Exception as error:
         return _error_finding(item, error)
+
+
+def _direct_call(item: Checker) -> Callable[[CheckContext], Any]:
+    """What calling ``item`` runs, without the detour through ``type(item).__call__``."""
+    if isinstance(item, _FunctionChecker):
+        return item.func
+    if inspect.isfunction(item) or inspect.ismethod(item) or inspect.isbuiltin(item):
+        return item
+    call: Callable[[CheckContext], Any] = item.__call__
+    return call
+
+
+def _pairs(trace: list[Any]) -> tuple[Any, ...]:
+    """(name, finding, name, finding, …) of a (name, finding, seconds, …) trace."""
+    pairs: list[Any] = [None] * (len(trace) // 3 * 2)
+    pairs[0::2] = trace[0::3]
+    pairs[1::2] = trace[1::3]
+    return tuple(pairs)
+
+
+def _settle(
+    item: Checker, raw: Any, started: float, timeout: float | None, default_timeout: float,
+) -> Finding:
+    """A checker's return value other than a Finding, as a Finding (sync callers)."""
+    if raw is not None and inspect.isawaitable(raw):
+        deadline = started + (default_timeout if timeout is None else timeout)
+        raw = run_sync(_await_within(item, raw, deadline))
+    return _as_finding(item, raw)
 
 
 def _as_finding(item: Checker, raw: Any) -> Finding:
