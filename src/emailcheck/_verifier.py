@@ -122,9 +122,10 @@ class Verifier:
         }
         self._parser = AddressParser(options.syntax_rules)
         self._segments = self._offline_segments(self._plans[False][False])
-        # ascii domain -> [per-domain fragments, {ids of address-scoped findings: (those
-        # findings, decision)}]. Plain dict, cleared when full: clear() is atomic, so
-        # threads sharing a Verifier need no lock.
+        # ascii domain -> [trace fragments of its domain-scoped checks, {mixed ids of
+        # address-scoped findings: (those findings, decision, (name, finding) pairs)}].
+        # Plain dicts, cleared or capped when full: clear() is atomic, so threads sharing
+        # a Verifier need no lock.
         self._memo: dict[str, list[Any]] = {}
         # (reason, message) -> (the syntax failure's trace entry, decision): the same
         # mistakes recur in a list, and one shared Finding costs the collector nothing.
