@@ -696,3 +696,129 @@ def test_importing_the_modules_loads_no_dns_library() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the per-domain verdict cache ------------------------------------------------------
+
+
+def test_a_known_domain_is_answered_without_awaiting(server: DNSServer) -> None:
+    server.set("shop.test", DomainSpec(mx=[(10, "mx.shop.test")]))
+    server.set("mx.shop.test", DomainSpec(a=["127.0.0.2"]))
+    verifier = Verifier(checkers=[], nameservers=(server.host,), dns_port=server.port,
+                        allow_special_use={"test"}, allow_private_hosts=True)
+    mx = MXChecker()
+
+    def context(address: str) -> CheckContext:
+        return CheckContext(verifier.parse(address), verifier.options, dns=True)
+
+    first = context("ann@shop.test")
+    pending = mx(first)
+    assert asyncio.iscoroutine(pending)  # the first one looks it up
+    found = asyncio.run(pending)
+    again = context("bob@shop.test")
+    known = mx(again)  # a plain Finding: no await, no event loop needed
+    assert known is found
+    assert again.facts == first.facts == {
+        "mail_hosts": (MailHost("mx.shop.test", 10, ("127.0.0.2",)),), "has_mail": True}
+    assert server.query_count("shop.test", "MX") == 1
+
+
+def test_a_verdict_lives_as_long_as_the_first_of_its_answers(server: DNSServer) -> None:
+    clock = FakeClock()
+    server.set("shop.test", DomainSpec(mx=[(10, "mx.shop.test")], ttl=300))
+    server.set("mx.shop.test", DomainSpec(a=["127.0.0.2"], ttl=60))
+    run = Run(server, MXChecker(clock=clock), allow_private_hosts=True)
+    run("ann@shop.test")
+    server.set("mx.shop.test", DomainSpec(a=["127.0.0.9"], ttl=60))
+    clock.now += 59
+    run("bob@shop.test")
+    assert run.facts["mail_hosts"][0].addresses == ("127.0.0.2",)
+    clock.now += 2  # the A answer expired: so did the verdict built on it
+    run("cid@shop.test")
+    assert run.facts["mail_hosts"][0].addresses == ("127.0.0.9",)
+    assert server.query_count("shop.test", "MX") == 1  # the MX answer is still cached
+    assert server.query_count("mx.shop.test", "A") == 2
+
+
+def test_a_failed_lookup_is_reused_only_briefly(server: DNSServer) -> None:
+    clock = FakeClock()
+    server.set("flaky.test", DomainSpec(behaviour="servfail"))
+    run = Run(server, MXChecker(clock=clock), allow_private_hosts=True)
+    assert run("ann@flaky.test").reason == Reason.DNS_ERROR
+    server.set("flaky.test", DomainSpec(mx=[(10, "mx.flaky.test")]))
+    server.set("mx.flaky.test", DomainSpec(a=["127.0.0.2"]))
+    assert run("bob@flaky.test").reason == Reason.DNS_ERROR  # within the transient TTL
+    clock.now += 6
+    assert mx_data(run("cid@flaky.test")).outcome is Outcome.PASS
+
+
+def test_equal_preferences_keep_their_order_while_cached(server: DNSServer) -> None:
+    names = [f"mx{n}.shop.test" for n in range(4)]
+    server.set("shop.test", DomainSpec(mx=[(10, name) for name in names]))
+    for n, name in enumerate(names):
+        server.set(name, DomainSpec(a=[f"127.0.0.{n + 2}"]))
+    run = Run(server, allow_private_hosts=True, max_mx_hosts=4)
+    orders = set()
+    for n in range(10):
+        run(f"user{n}@shop.test")
+        orders.add(tuple(host.name for host in run.facts["mail_hosts"]))
+    assert len(orders) == 1
+    assert sorted(next(iter(orders))) == names
+
+
+def test_clearing_the_dns_cache_forgets_the_verdicts_built_on_it(server: DNSServer) -> None:
+    server.set("shop.test", DomainSpec(mx=[(10, "mx.shop.test")]))
+    server.set("mx.shop.test", DomainSpec(a=["127.0.0.2"]))
+    run = Run(server, allow_private_hosts=True)
+    run("ann@shop.test")
+    run.mx.resolver_for(run.verifier.options).cache.clear()
+    server.set("mx.shop.test", DomainSpec(a=["127.0.0.9"]))
+    run("bob@shop.test")
+    assert run.facts["mail_hosts"][0].addresses == ("127.0.0.9",)
+    assert server.query_count("shop.test", "MX") == 2
+
+
+# -- the resolver's fast path: failing over as dnspython would --------------------------
+
+
+@pytest.fixture
+def second() -> Iterator[tuple[DNSServer, DNSServer]]:
+    """Two nameservers on one port (127.0.0.1 and 127.0.0.2): dnspython asks every
+    nameserver on the resolver's one port."""
+    with DNSServer(negative_ttl=600) as first:
+        try:
+            other = DNSServer(host="127.0.0.2", port=first.port, negative_ttl=600).start()
+        except OSError:
+            pytest.skip("the port is taken on 127.0.0.2")
+        try:
+            yield first, other
+        finally:
+            other.stop()
+
+
+@pytest.mark.parametrize("behaviour", ["servfail", "refused", "timeout"])
+def test_the_next_nameserver_answers_when_the_first_fails(
+    second: tuple[DNSServer, DNSServer], behaviour: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emailcheck import _dns
+
+    monkeypatch.setattr(_dns, "_PER_TRY", 0.3)  # one attempt at one nameserver
+    first, other = second
+    first.set("shop.test", DomainSpec(behaviour=behaviour))
+    other.set("shop.test", DomainSpec(mx=[(10, "mx.shop.test")]))
+    resolver = Resolver([first.host, other.host], port=first.port, timeout=3.0)
+    lookup = asyncio.run(resolver.mx("shop.test"))
+    assert lookup.records == ((10, "mx.shop.test"),)
+    assert first.query_count("shop.test", "MX") >= 1
+    assert other.query_count("shop.test", "MX") >= 1
+    if behaviour != "timeout":  # a failing nameserver is not asked twice in one lookup
+        assert first.query_count("shop.test", "MX") == 1
+
+
+def test_one_failing_nameserver_is_an_error_after_one_query(server: DNSServer) -> None:
+    server.set("broken.test", DomainSpec(behaviour="servfail"))
+    resolver = Resolver([server.host], port=server.port, timeout=1.0)
+    lookup = asyncio.run(resolver.mx("broken.test"))
+    assert lookup.status is ERROR
+    assert "SERVFAIL" in lookup.detail
+    assert server.query_count("broken.test", "MX") == 1

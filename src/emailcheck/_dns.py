@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
 import random
 import re
+import secrets
+import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     import dns.message
     import dns.rrset
 
+    from ._address import Address
     from ._options import Options
 
 __all__ = [
@@ -106,6 +110,12 @@ class Lookup(Generic[T]):
         return self.status in _TRANSIENT
 
 
+# A cached answer as (expires on the cache's clock, lookup); 0.0: not kept.
+_Entry = tuple[float, Lookup[Any]]
+# The answers a conclusion was drawn from: ((name, rdtype), lookup) pairs.
+_Answers = tuple[tuple[tuple[str, str], Lookup[Any]], ...]
+
+
 def merge_address_lookups(a: Lookup[str], aaaa: Lookup[str]) -> Lookup[str]:
     """One answer for a host from its A and AAAA answers (IPv4 first).
 
@@ -126,7 +136,12 @@ def merge_address_lookups(a: Lookup[str], aaaa: Lookup[str]) -> Lookup[str]:
 
 
 class DNSCache:
-    """A bounded LRU map whose entries expire; safe to share across threads and loops."""
+    """A bounded LRU map whose entries expire; safe to share across threads and loops.
+
+    ``evictions`` counts entries dropped before they expired (by the size bound or
+    ``clear()``): what was derived from the cache's answers (the mx check's verdicts)
+    checks that its answers are still held once it has changed.
+    """
 
     def __init__(
         self, max_size: int = 10_000, *, clock: Callable[[], float] = time.monotonic
@@ -134,12 +149,18 @@ class DNSCache:
         if not (isinstance(max_size, int) and max_size > 0):
             raise ValueError(f"max_size must be a positive integer, not {max_size!r}")
         self.max_size = max_size
+        self.evictions = 0
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 
     def get(self, key: Hashable) -> Any | None:
         """The live value under ``key``, or None (missing or expired)."""
+        entry = self.entry(key)
+        return None if entry is None else entry[1]
+
+    def entry(self, key: Hashable) -> tuple[float, Any] | None:
+        """``(expires, value)`` for a live ``key`` (expiry on the cache's clock), or None."""
         now = self._clock()
         with self._lock:
             entry = self._entries.get(key)
@@ -149,21 +170,26 @@ class DNSCache:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-            return entry[1]
+            return entry
 
-    def put(self, key: Hashable, value: Any, ttl: float) -> None:
-        """Keep ``value`` for ``ttl`` seconds (not at all when ``ttl <= 0``)."""
+    def put(self, key: Hashable, value: Any, ttl: float) -> float:
+        """Keep ``value`` for ``ttl`` seconds (not at all when ``ttl <= 0``).
+
+        Returns when it expires on the cache's clock (0.0 when it was not kept)."""
         if not ttl > 0:
-            return
+            return 0.0
         expires = self._clock() + ttl
         with self._lock:
             self._entries[key] = (expires, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_size:
                 self._entries.popitem(last=False)
+                self.evictions += 1
+        return expires
 
     def clear(self) -> None:
         with self._lock:
+            self.evictions += len(self._entries)
             self._entries.clear()
 
     def __len__(self) -> int:
@@ -218,18 +244,24 @@ class Resolver:
         self.timeout = timeout
         self.transient_ttl = transient_ttl
         self.cache = DNSCache(cache_size, clock=clock)
+        # The mx check's interpreted verdicts over this cache's answers (MXChecker).
+        self.verdicts = DNSCache(cache_size, clock=clock)
         self._lock = threading.Lock()
         self._resolver: dns.asyncresolver.Resolver | None = None
+        # dnspython resolvers over other orders of the nameservers (after a fast-path
+        # attempt at the first one): "rest" without it, "rotated" with it last.
+        self._fallbacks: dict[str, dns.asyncresolver.Resolver] = {}
+        self._fast: _FastPlan | None = None
         self._inflight: dict[tuple[asyncio.AbstractEventLoop, str, str],
-                             asyncio.Task[Lookup[Any]]] = {}
+                             asyncio.Task[_Entry]] = {}
 
     @classmethod
-    def from_options(cls, options: Options, *, transient_ttl: float = TRANSIENT_TTL
-                     ) -> Resolver:
+    def from_options(cls, options: Options, *, transient_ttl: float = TRANSIENT_TTL,
+                     clock: Callable[[], float] = time.monotonic) -> Resolver:
         """A resolver for the DNS settings of ``options``."""
         return cls(
             options.nameservers, port=options.dns_port, timeout=options.dns_timeout,
-            cache_size=options.dns_cache_size, transient_ttl=transient_ttl,
+            cache_size=options.dns_cache_size, transient_ttl=transient_ttl, clock=clock,
         )
 
     def __repr__(self) -> str:
@@ -243,12 +275,30 @@ class Resolver:
 
     async def addresses(self, host: str) -> Lookup[str]:
         """The IPv4 and IPv6 addresses of ``host`` (A and AAAA, asked concurrently)."""
+        lookup, _answers, _expires = await self._addresses_entry(host)
+        return lookup
+
+    async def _addresses_entry(self, host: str) -> tuple[Lookup[str], _Answers, float]:
+        """``addresses()`` with the A and AAAA answers it merged and when the first of
+        them expires from the cache (0.0: one was not kept)."""
         name = _name_key(host)
-        a, aaaa = await asyncio.gather(self._lookup(name, "A"), self._lookup(name, "AAAA"))
-        return merge_address_lookups(a, aaaa)
+        a_key, aaaa_key = (name, "A"), (name, "AAAA")
+        a_cached, aaaa_cached = self.cache.entry(a_key), self.cache.entry(aaaa_key)
+        if a_cached is not None and aaaa_cached is not None:
+            a, aaaa = a_cached, aaaa_cached
+        else:
+            a, aaaa = await asyncio.gather(self._lookup_entry(name, "A"),
+                                           self._lookup_entry(name, "AAAA"))
+        return (merge_address_lookups(a[1], aaaa[1]), ((a_key, a[1]), (aaaa_key, aaaa[1])),
+                min(a[0], aaaa[0]))
 
     async def _lookup(self, name: str, rdtype: str) -> Lookup[Any]:
-        cached: Lookup[Any] | None = self.cache.get((name, rdtype))
+        lookup: Lookup[Any] = (await self._lookup_entry(name, rdtype))[1]
+        return lookup
+
+    async def _lookup_entry(self, name: str, rdtype: str) -> _Entry:
+        """``(expires, lookup)``: the cached answer, else a (shared) query's."""
+        cached: _Entry | None = self.cache.entry((name, rdtype))
         if cached is not None:
             return cached
         loop = asyncio.get_running_loop()
@@ -263,21 +313,35 @@ class Resolver:
         return await asyncio.shield(task)
 
     def _forget(self, key: tuple[asyncio.AbstractEventLoop, str, str],
-                task: asyncio.Task[Lookup[Any]]) -> None:
+                task: asyncio.Task[_Entry]) -> None:
         with self._lock:
             if self._inflight.get(key) is task:
                 del self._inflight[key]
 
-    async def _query_and_keep(self, name: str, rdtype: str) -> Lookup[Any]:
+    async def _query_and_keep(self, name: str, rdtype: str) -> _Entry:
         lookup, ttl = await self._query(name, rdtype)
-        self.cache.put((name, rdtype), lookup, cache_ttl(lookup.status, ttl, self.transient_ttl))
-        return lookup
+        expires = self.cache.put(
+            (name, rdtype), lookup, cache_ttl(lookup.status, ttl, self.transient_ttl))
+        return expires, lookup
 
     def _dnspython(self) -> dns.asyncresolver.Resolver:
         with self._lock:
             if self._resolver is None:
                 self._resolver = self._build()
             return self._resolver
+
+    def _fallback(self, which: str) -> dns.asyncresolver.Resolver:
+        """A dnspython resolver over the nameservers after a fast-path attempt at the
+        first: ``rest`` without it (it failed), ``rotated`` with it last (timed out)."""
+        with self._lock:
+            resolver = self._fallbacks.get(which)
+            if resolver is None:
+                resolver = self._build()
+                servers = list(resolver.nameservers)
+                resolver.nameservers = (servers[1:] if which == "rest"
+                                        else servers[1:] + servers[:1])
+                self._fallbacks[which] = resolver
+            return resolver
 
     def _build(self) -> dns.asyncresolver.Resolver:
         import dns.asyncresolver
@@ -295,14 +359,113 @@ class Resolver:
         return resolver
 
     async def _query(self, name: str, rdtype: str) -> tuple[Lookup[Any], float | None]:
-        """Ask once; every failure becomes a Lookup. Returns it with its TTL, if any."""
+        """Ask once; every failure becomes a Lookup. Returns it with its TTL, if any.
+
+        A plain question goes straight to the first nameserver over UDP (``_dnswire``);
+        whatever that cannot settle (truncation, CNAME chains, odd or malformed answers,
+        socket errors, another nameserver to try) goes to dnspython, within what is
+        left of the lookup's time."""
+        started = time.monotonic()
+        fallback = "all"
+        plan = self._fast_plan()
+        if plan is not None:
+            fast = await self._query_fast(plan, name, rdtype)
+            if isinstance(fast, tuple):
+                return fast
+            fallback = fast
+        lifetime = self.timeout - (time.monotonic() - started)
+        if lifetime <= 0:
+            return self._timed_out(name, rdtype), None
+        return await self._query_dnspython(name, rdtype, lifetime, fallback)
+
+    def _timed_out(self, name: str, rdtype: str) -> Lookup[Any]:
+        return Lookup(LookupStatus.TIMEOUT, (), (
+            f"no answer to {name} {rdtype} within {self.timeout:g} s"))
+
+    def _fast_plan(self) -> _FastPlan | None:
+        """The nameservers to ask directly and the time one attempt may take; None when
+        the fast path does not apply (no plain IP nameservers, or ``rotate``)."""
+        plan = self._fast
+        if plan is None:
+            plan = self._fast = self._make_fast_plan()
+        return plan if plan.servers else None
+
+    def _make_fast_plan(self) -> _FastPlan:
+        if self.nameservers is not None:
+            servers = [(server, self.port) for server in self.nameservers]
+            per_try = _PER_TRY
+        else:
+            try:
+                resolver = self._dnspython()
+            except Exception:
+                return _FastPlan((), 0.0)  # dnspython reports the configuration problem
+            listed = list(resolver.nameservers)
+            if resolver.rotate or not all(isinstance(server, str) for server in listed):
+                return _FastPlan((), 0.0)
+            servers = [(str(server), resolver.nameserver_ports.get(str(server), resolver.port))
+                       for server in listed]
+            per_try = float(resolver.timeout)
+        for server, _port in servers:
+            try:
+                ipaddress.ip_address(server)
+            except ValueError:
+                return _FastPlan((), 0.0)
+        return _FastPlan(tuple(servers), per_try)
+
+    async def _query_fast(self, plan: _FastPlan, name: str, rdtype: str,
+                          ) -> tuple[Lookup[Any], float | None] | str:
+        """The first nameserver's answer, or which dnspython resolver asks next:
+        ``all`` (as configured), ``rotated`` (the first timed out) or ``rest`` (the
+        first reported a failure)."""
+        from ._dnswire import Parsed, build_query
+
+        query_id = secrets.randbits(16)
+        query = build_query(query_id, name, rdtype)
+        if query is None:
+            return "all"
+        server, port = plan.servers[0]
+        try:
+            parsed = await _ask_udp(server, port, query, query_id=query_id, name=name,
+                                    rdtype=rdtype, timeout=min(plan.per_try, self.timeout))
+        except NotImplementedError:  # a loop without add_reader (Windows' proactor)
+            self._fast = _FastPlan((), 0.0)  # nothing was sent: dnspython from now on
+            return "all"
+        except OSError:
+            return "all"  # refused, unreachable: dnspython tries (and reports) it too
+        several = len(plan.servers) > 1
+        if parsed is None:
+            return "all"
+        if parsed is _TIMED_OUT:
+            if several:
+                return "rotated"
+            if plan.per_try < self.timeout:
+                return "all"  # dnspython asks it again while time is left, as it would
+            return self._timed_out(name, rdtype), None
+        assert isinstance(parsed, Parsed)
+        if parsed.rcode == 0:
+            records = _fast_records(parsed.records, rdtype)
+            if records:
+                return Lookup(LookupStatus.ANSWER, records), parsed.ttl
+            return (Lookup(LookupStatus.NO_ANSWER, (), f"{name} has no {rdtype} record"),
+                    parsed.negative_ttl)
+        if parsed.rcode == 3:
+            return (Lookup(LookupStatus.NXDOMAIN, (), f"{name} does not exist (NXDOMAIN)"),
+                    parsed.negative_ttl)
+        if several:
+            return "rest"  # dnspython drops a failing nameserver and asks the next
+        return Lookup(LookupStatus.ERROR, (), (
+            f"{name} {rdtype} failed: the nameserver {server} answered "
+            f"{parsed.rcode_text}")), None
+
+    async def _query_dnspython(self, name: str, rdtype: str, lifetime: float, which: str,
+                               ) -> tuple[Lookup[Any], float | None]:
         import dns.asyncbackend
         import dns.exception
         import dns.name
         import dns.resolver
 
         try:
-            resolver = self._dnspython()
+            resolver = self._dnspython() if which == "all" else self._fallback(which)
         except Exception as error:
             return Lookup(LookupStatus.ERROR, (), (
                 "no usable DNS configuration (is /etc/resolv.conf missing?): "
@@ -311,10 +474,10 @@ class Resolver:
             qname = dns.name.from_text(name)
             answer = await asyncio.wait_for(
                 resolver.resolve(
-                    qname, rdtype, raise_on_no_answer=False, lifetime=self.timeout,
+                    qname, rdtype, raise_on_no_answer=False, lifetime=lifetime,
                     search=False, backend=dns.asyncbackend.get_backend("asyncio"),
                 ),
-                self.timeout + _GRACE,
+                lifetime + _GRACE,
             )
         except dns.resolver.NXDOMAIN as error:
             responses = error.kwargs.get("responses") or {}
@@ -323,8 +486,7 @@ class Resolver:
                 _negative_ttl(responses.values()),
             )
         except (dns.exception.Timeout, asyncio.TimeoutError, TimeoutError):
-            return Lookup(LookupStatus.TIMEOUT, (), (
-                f"no answer to {name} {rdtype} within {self.timeout:g} s")), None
+            return self._timed_out(name, rdtype), None
         except Exception as error:  # SERVFAIL/REFUSED (NoNameservers), sockets, bad names
             return Lookup(LookupStatus.ERROR, (), (
                 f"{name} {rdtype} failed: {_describe(error)}")), None
@@ -337,6 +499,78 @@ class Resolver:
             )
         assert rrset is not None
         return Lookup(LookupStatus.ANSWER, records), float(rrset.ttl)
+
+
+@dataclass(frozen=True, slots=True)
+class _FastPlan:
+    servers: tuple[tuple[str, int], ...]  # (IP, port), in the configured order
+    per_try: float  # seconds one attempt at one nameserver may take
+
+
+_PER_TRY: Final = 2.0  # dnspython's default per-nameserver timeout
+_MAX_DATAGRAM: Final = 65_535
+
+
+class _TimedOut:
+    __repr__ = object.__repr__
+
+
+_TIMED_OUT: Final = _TimedOut()
+
+
+async def _ask_udp(server: str, port: int, query: bytes, *, query_id: int, name: str,
+                   rdtype: str, timeout: float) -> Any:
+    """Send ``query`` from a fresh socket (a new random source port each time, as
+    dnspython does) and wait for its answer: a ``Parsed``, None (dnspython's to
+    handle) or ``_TIMED_OUT``. Datagrams answering something else are ignored; the
+    connected socket only receives from ``server``."""
+    from ._dnswire import IGNORE, parse_response
+
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.connect((server, port))
+        waiter: asyncio.Future[Any] = loop.create_future()
+
+        def readable() -> None:
+            while not waiter.done():
+                try:
+                    data = sock.recv(_MAX_DATAGRAM)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError as error:  # e.g. ICMP port unreachable
+                    waiter.set_exception(error)
+                    return
+                parsed = parse_response(data, query_id, name, rdtype)
+                if parsed is not IGNORE:
+                    waiter.set_result(parsed)
+
+        def expire() -> None:
+            if not waiter.done():
+                waiter.set_result(_TIMED_OUT)
+
+        fd = sock.fileno()
+        loop.add_reader(fd, readable)  # first: a loop without it raises before sending
+        timer = loop.call_later(timeout, expire)
+        try:
+            sock.send(query)
+            return await waiter
+        finally:
+            timer.cancel()
+            loop.remove_reader(fd)
+    finally:
+        sock.close()
+
+
+def _fast_records(records: tuple[Any, ...], rdtype: str) -> tuple[Any, ...]:
+    """The fast path's records capped and ordered as ``_records`` does dnspython's."""
+    if rdtype == "MX":
+        found = [(preference, normalise_exchange(exchange)) for preference, exchange in records]
+        found.sort(key=lambda record: record[0])
+        return tuple(found[:MAX_STORED_MX])
+    return records[:MAX_ADDRESSES_PER_HOST]
 
 
 def _name_key(name: str) -> str:
@@ -678,66 +912,119 @@ class MXChecker:
     ``has_mail`` (True / False / None) in ``context.facts``. Keeps one ``Resolver`` (and
     so one cache) per set of DNS options it has seen.
 
+    The interpreted verdict of a domain (its hosts in order, their safe addresses, the
+    finding) is kept next to the DNS answers it came from, until the first of them
+    expires: a domain seen before is a dictionary lookup, answered without awaiting
+    anything. So mail hosts of equal preference keep the (random) order they were given
+    for as long as the answers are cached, rather than being shuffled per address.
+
     Args:
         rng: orders MX hosts of equal preference (seed one for reproducible tests).
         transient_ttl: seconds a DNS failure is reused before asking again.
+        clock: monotonic clock of the caches (tests pass a fake one).
     """
 
     name = "mx"
     stage = Stage.DNS
 
     def __init__(self, *, rng: random.Random | None = None,
-                 transient_ttl: float = TRANSIENT_TTL) -> None:
+                 transient_ttl: float = TRANSIENT_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rng = rng if rng is not None else random.Random()
         self.transient_ttl = transient_ttl
+        self.clock = clock
         self._lock = threading.Lock()
         self._resolvers: OrderedDict[tuple[Any, ...], Resolver] = OrderedDict()
+        # The options object seen last and its resolver: a batch shares one Options.
+        self._last: tuple[Options, Resolver] | None = None
 
     def __repr__(self) -> str:
         return f"<MXChecker resolvers={len(self._resolvers)}>"
 
     def resolver_for(self, options: Options) -> Resolver:
         """The resolver (and cache) serving ``options``' DNS settings."""
+        last = self._last
+        if last is not None and last[0] is options:
+            return last[1]
         key = (options.nameservers, options.dns_port, options.dns_timeout,
                options.dns_cache_size)
         with self._lock:
             resolver = self._resolvers.get(key)
             if resolver is None:
-                resolver = Resolver.from_options(options, transient_ttl=self.transient_ttl)
+                resolver = Resolver.from_options(
+                    options, transient_ttl=self.transient_ttl, clock=self.clock)
                 self._resolvers[key] = resolver
                 while len(self._resolvers) > _MAX_RESOLVERS:
                     self._resolvers.popitem(last=False)
+                    self._last = None  # it may have been the one dropped
             else:
                 self._resolvers.move_to_end(key)
+            self._last = (options, resolver)
             return resolver
 
-    async def __call__(self, context: CheckContext, /) -> Finding:
+    def __call__(self, context: CheckContext, /) -> Finding | Coroutine[Any, Any, Finding]:
+        """The finding at once when the domain's verdict is known (a literal, or cached);
+        else an awaitable that looks it up."""
         options = context.options
         address = context.address
         if address.domain_literal:
             verdict = literal_verdict(address.domain, allow_private=options.allow_private_hosts)
-        else:
-            verdict = await self._resolve(address.ascii_domain, options)
-        facts = context.facts
-        facts["mail_hosts"] = verdict.hosts
-        facts["has_mail"] = verdict.has_mail
-        data = {
-            "mx": tuple(host.name for host in verdict.hosts),
-            "implicit": verdict.implicit,
-            "addresses": MappingProxyType({host.name: host.addresses for host in verdict.hosts}),
-            "skipped": MappingProxyType(dict(verdict.skipped)),
-        }
-        return Finding(verdict.outcome, verdict.reason, verdict.detail, data)
-
-    async def _resolve(self, domain: str, options: Options) -> MXVerdict:
+            return _conclude(context, _Known(verdict, (), 0))
         resolver = self.resolver_for(options)
-        plan = plan_mail_hosts(domain, await resolver.mx(domain), self.rng)
+        key = (address.ascii_domain, options.allow_private_hosts, options.max_mx_hosts)
+        known = _known(resolver, key)
+        if known is not None:
+            return _conclude(context, known)
+        return self._look_up(context, resolver, key)
+
+    def prefetch(self, address: Address, options: Options
+                 ) -> Coroutine[Any, Any, None] | None:
+        """Look up the verdict of ``address``'s domain ahead of its verification (bulk
+        batches call this for domains waiting their turn). None when it is known."""
+        if address.domain_literal:
+            return None
+        resolver = self.resolver_for(options)
+        key = (address.ascii_domain, options.allow_private_hosts, options.max_mx_hosts)
+        if _known(resolver, key) is not None:
+            return None
+        return self._prefetch(options, resolver, key)
+
+    async def _prefetch(self, options: Options, resolver: Resolver,
+                        key: tuple[str, bool, int]) -> None:
+        await self._learn(options, resolver, key)
+
+    async def _look_up(self, context: CheckContext, resolver: Resolver,
+                       key: tuple[str, bool, int]) -> Finding:
+        return _conclude(context, await self._learn(context.options, resolver, key))
+
+    async def _learn(self, options: Options, resolver: Resolver,
+                     key: tuple[str, bool, int]) -> _Known:
+        """Resolve the domain's verdict and keep it while its answers are cached."""
+        evictions = resolver.cache.evictions  # before the answers are read
+        verdict, answers, expires = await self._resolve(key[0], options, resolver)
+        known = _Known(verdict, answers, evictions)
+        if expires < math.inf:
+            resolver.verdicts.put(key, known, expires - self.clock())
+        return known
+
+    async def _resolve(self, domain: str, options: Options, resolver: Resolver | None = None,
+                       ) -> tuple[MXVerdict, _Answers, float]:
+        """The verdict, the DNS answers it rests on, and when the first of them expires
+        (0.0 when one of them was not cached: the verdict is not kept either)."""
+        if resolver is None:
+            resolver = self.resolver_for(options)
+        mx_key = (_name_key(domain), "MX")
+        expires, mx = await resolver._lookup_entry(*mx_key)
+        answers: list[tuple[tuple[str, str], Lookup[Any]]] = [(mx_key, mx)]
+        plan = plan_mail_hosts(domain, mx, self.rng)
         if plan.verdict is not None:
-            return plan.verdict
+            return plan.verdict, tuple(answers), expires
         limit = options.max_mx_hosts
         allow_private = options.allow_private_hosts
         candidates = plan.candidates
-        lookups = await _resolve_hosts(resolver, [name for _p, name in candidates[:limit]])
+        lookups, first_expiry = await _resolve_hosts(
+            resolver, [name for _p, name in candidates[:limit]], answers)
+        expires = min(expires, first_expiry)
         usable = sum(
             1 for lookup in lookups.values() if lookup.status is LookupStatus.ANSWER
             and usable_addresses(lookup.records, allow_private=allow_private))
@@ -745,27 +1032,88 @@ class MXChecker:
         if rest and usable < limit:
             # Look further only as far as needed; with nothing usable yet, look at all
             # (at most MAX_MX_RECORDS), since "no mail server" needs every host checked.
-            lookups.update(await _resolve_hosts(
-                resolver, rest if usable == 0 else rest[: limit - usable]))
-        return decide_mail_hosts(
+            more, first_expiry = await _resolve_hosts(
+                resolver, rest if usable == 0 else rest[: limit - usable], answers)
+            lookups.update(more)
+            expires = min(expires, first_expiry)
+        verdict = decide_mail_hosts(
             candidates, lookups, allow_private=allow_private, limit=limit,
             implicit=plan.implicit, domain=domain, complete=plan.complete,
         )
+        return verdict, tuple(answers), expires
 
 
-async def _resolve_hosts(resolver: Resolver, names: Sequence[str]) -> dict[str, Lookup[str]]:
-    lookups = await asyncio.gather(*(_host_addresses(resolver, name) for name in names))
-    return dict(zip(names, lookups, strict=True))
+class _Known:
+    """A domain's verdict as the mx check reports it, and the answers behind it."""
+
+    __slots__ = ("answers", "evictions", "finding", "has_mail", "hosts")
+
+    def __init__(self, verdict: MXVerdict, answers: _Answers, evictions: int) -> None:
+        self.hosts = verdict.hosts
+        self.has_mail = verdict.has_mail
+        self.finding = Finding(verdict.outcome, verdict.reason, verdict.detail, {
+            "mx": tuple(host.name for host in verdict.hosts),
+            "implicit": verdict.implicit,
+            "addresses": MappingProxyType({host.name: host.addresses
+                                           for host in verdict.hosts}),
+            "skipped": MappingProxyType(dict(verdict.skipped)),
+        })
+        self.answers = answers
+        self.evictions = evictions  # the cache's eviction count when last known whole
+
+    def answers_held(self, cache: DNSCache) -> bool:
+        """Whether the cache still holds every answer this verdict rests on (it has
+        evicted some entries since): kept to the cache's bound, never beyond."""
+        evictions = cache.evictions
+        if any(cache.get(key) is not lookup for key, lookup in self.answers):
+            return False
+        self.evictions = evictions
+        return True
 
 
-async def _host_addresses(resolver: Resolver, name: str) -> Lookup[str]:
+def _known(resolver: Resolver, key: tuple[str, bool, int]) -> _Known | None:
+    """The live verdict under ``key``, if its answers are still in the cache."""
+    known: _Known | None = resolver.verdicts.get(key)
+    if known is not None and (known.evictions == resolver.cache.evictions
+                              or known.answers_held(resolver.cache)):
+        return known
+    return None
+
+
+def _conclude(context: CheckContext, known: _Known) -> Finding:
+    facts = context.facts
+    facts["mail_hosts"] = known.hosts
+    facts["has_mail"] = known.has_mail
+    return known.finding
+
+
+async def _resolve_hosts(
+    resolver: Resolver, names: Sequence[str],
+    answers: list[tuple[tuple[str, str], Lookup[Any]]],
+) -> tuple[dict[str, Lookup[str]], float]:
+    """The address lookups of ``names``; their DNS answers are added to ``answers``.
+    Also returns when the first of those answers expires from the cache."""
+    found = await asyncio.gather(*(_host_addresses(resolver, name) for name in names))
+    lookups: dict[str, Lookup[str]] = {}
+    expires = math.inf
+    for name, (lookup, used, until) in zip(names, found, strict=True):
+        lookups[name] = lookup
+        answers.extend(used)
+        expires = min(expires, until)
+    return lookups, expires
+
+
+async def _host_addresses(resolver: Resolver, name: str,
+                          ) -> tuple[Lookup[str], _Answers, float]:
+    """A host's addresses, the DNS answers they came from, and when the first of those
+    expires (math.inf when DNS was not asked)."""
     ip = literal_address(name)
     if ip is not None:
         # An MX naming an IP breaks RFC 5321 5.1; use the IP itself (still safety-checked)
         # rather than ask DNS for a name that cannot exist.
-        return Lookup(LookupStatus.ANSWER, (ip,))
+        return Lookup(LookupStatus.ANSWER, (ip,)), (), math.inf
     if _is_localhost(name):
-        return Lookup(LookupStatus.ANSWER, _LOOPBACK)
+        return Lookup(LookupStatus.ANSWER, _LOOPBACK), (), math.inf
     if not _HOST_NAME.fullmatch(name):
-        return Lookup(LookupStatus.NXDOMAIN, (), f"{name!r} is not a host name")
-    return await resolver.addresses(name)
+        return Lookup(LookupStatus.NXDOMAIN, (), f"{name!r} is not a host name"), (), math.inf
+    return await resolver._addresses_entry(name)
