@@ -496,3 +496,56 @@ def test_the_shipped_provider_list_parses_and_states_its_origin() -> None:
     assert all(rule.note for rule in rules.values())
     with pytest.raises(ValueError, match="line 1"):
         load_provider_rules("yahoodns.net\tsometimes\tnote\n")
+
+
+def test_host_slots_are_first_come_first_served_and_never_lost() -> None:
+    from emailcheck._smtp import _Host
+
+    async def scenario() -> list[str]:
+        host = _Host(1)
+        await host.take_slot()  # the only slot
+        got: list[str] = []
+
+        async def take(name: str) -> None:
+            await host.take_slot()
+            got.append(name)
+
+        waiting = {name: asyncio.ensure_future(take(name)) for name in "abcd"}
+        await asyncio.sleep(0)
+        waiting["b"].cancel()  # gives up while waiting: skipped
+        await asyncio.sleep(0)
+        host.give_slot()  # to a
+        await asyncio.sleep(0)
+        host.give_slot()  # a is done: to c (b left)
+        waiting["c"].cancel()  # granted, but cancelled before it resumed: passed on to d
+        await asyncio.gather(*waiting.values(), return_exceptions=True)
+        host.give_slot()  # d is done: back to the pool
+        assert host.free == 1
+        assert not host.waiters
+        return got
+
+    assert asyncio.run(scenario()) == ["a", "d"]
+
+
+def test_identical_replies_are_classified_once_in_a_bounded_map(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emailcheck import _replies, _smtp
+
+    calls: list[tuple[int, str]] = []
+    real = _replies.classify_reply
+
+    def counting(code: int, text: str, enhanced: str | None = None) -> Any:
+        calls.append((code, text))
+        return real(code, text, enhanced)
+
+    monkeypatch.setattr(_replies, "classify_reply", counting)
+    monkeypatch.setattr(_smtp, "_MEANINGS", {})
+    gmail = "5.1.1 The email account that you tried to reach does not exist."
+    first = _smtp._meaning(550, gmail)
+    assert _smtp._meaning(550, gmail) is first
+    assert first == real(550, gmail)
+    assert calls == [(550, gmail)]
+    for n in range(3000):  # refusals naming each recipient pass through, bounded
+        _smtp._meaning(550, f"5.1.1 <user{n}@shop.test>: Recipient address rejected")
+    assert len(_smtp._MEANINGS) <= _smtp._MEANINGS_SIZE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import re
 import secrets
@@ -17,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, cast
 
 from ._checkers import Stage
 from ._reasons import Reason
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import ssl
 
     from aiosmtplib.protocol import SMTPProtocol
+    from aiosmtplib.response import SMTPResponse
 
     from ._address import Address
     from ._checkers import CheckContext
@@ -34,6 +36,16 @@ if TYPE_CHECKING:
     from ._replies import ReplyMeaning
 
 __all__ = ["CatchAllCache", "ProviderRule", "SMTPChecker", "load_provider_rules"]
+
+if TYPE_CHECKING:
+
+    class _LeanProtocol(SMTPProtocol):
+        """What ``_protocol_factory()`` builds (for the type checker)."""
+
+        guard: _ReplyGuard
+
+        async def exchange(self, command: bytes | None, timeout: float) -> SMTPResponse: ...
+
 
 # A reply may span this many bytes and lines; a server sending more is hostile or broken.
 # aiosmtplib bounds a reply too (32 KiB in 5.x), but older releases let an endless
@@ -52,6 +64,7 @@ _RANDOM_ALPHABET: Final = string.ascii_lowercase + string.digits
 _RANDOM_LENGTH: Final = 24  # 36**24 ≈ 2**124: nobody has this mailbox
 _FALLBACK_HELO: Final = "localhost.localdomain"
 _POLL_SECONDS: Final = 0.02
+_PROVIDER_CACHE_SIZE: Final = 4096
 
 # RCPT answers that settle "this mailbox cannot receive mail" when permanent (RFC 3463
 # X.1.1 bad mailbox, X.1.3 bad syntax, X.1.2 bad system, X.2.1 disabled).
@@ -102,12 +115,44 @@ class SMTPChecker:
             _normal_host(suffix): rule for suffix, rule in providers.items()
         }
         self.catch_all_cache = CatchAllCache() if catch_all_cache is None else catch_all_cache
+        # Per mail host name: its provider rule (or None); per options: what is wrong
+        # with their MAIL FROM or HELO name. Both asked for every address otherwise.
+        self._provider_of: dict[str, tuple[str, ProviderRule] | None] = {}
+        self._options_problem: tuple[Options, str | None] | None = None
 
     @property
     def providers(self) -> Mapping[str, ProviderRule]:
+        """The rules in use, read-only (``provider_of`` remembers what they say)."""
         if self._providers is None:
             self._providers = dict(_shipped_provider_rules())
-        return self._providers
+        return MappingProxyType(self._providers)
+
+    def provider_of(self, host: str) -> tuple[str, ProviderRule] | None:
+        """The (suffix, rule) whose suffix ends ``host``, remembered per host name."""
+        cache = self._provider_of
+        try:
+            return cache[host]
+        except KeyError:
+            pass
+        providers = self.providers
+        match = _match_provider(host, providers) if providers else None
+        if len(cache) >= _PROVIDER_CACHE_SIZE:
+            cache.clear()
+        cache[host] = match
+        return match
+
+    def options_problem(self, options: Options) -> str | None:
+        """Why ``options``' MAIL FROM or HELO name cannot go on the wire, or None."""
+        known = self._options_problem
+        if known is not None and known[0] is options:
+            return known[1]
+        problem = None
+        if options.mail_from:
+            problem = _path_problem(options.mail_from, "MAIL FROM")
+        if not problem and options.helo_name is not None:
+            problem = _wire_problem(options.helo_name, "the HELO name")
+        self._options_problem = (options, problem)
+        return problem
 
     def __repr__(self) -> str:
         return f"<SMTPChecker catch_all_cache={len(self.catch_all_cache)} domains>"
@@ -262,8 +307,7 @@ class CatchAllCache:
 # -- one verification ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
+class _Reply(NamedTuple):
     code: int
     text: str
 
@@ -311,19 +355,16 @@ class _Probe:
 
     async def run(self) -> Finding:
         options = self.options
-        problem = _path_problem(self.recipient, "the recipient")
-        if not problem and options.mail_from:
-            problem = _path_problem(options.mail_from, "MAIL FROM")
-        if not problem and options.helo_name is not None:
-            problem = _wire_problem(options.helo_name, "the HELO name")
+        problem = (_path_problem(self.recipient, "the recipient")
+                   or self.checker.options_problem(options))
         if problem:
             # Checked here, whatever the syntax check said: this layer owns the wire.
             return Finding(Outcome.ERROR, Reason.PROTOCOL_ERROR, f"refused to send: {problem}")
         hosts = self.hosts[: options.max_mx_hosts]
         accept_all: tuple[str, ProviderRule] | None = None
-        providers = self.checker.providers
+        provider_of = self.checker.provider_of
         for host in hosts:
-            match = _match_provider(str(host.name), providers) if providers else None
+            match = provider_of(str(host.name))
             if match is None:
                 continue
             suffix, rule = match
@@ -625,8 +666,10 @@ class _Probe:
                 })
                 for stop in self.attempts
             )
-        data.update(extra)
-        return Finding(outcome, reason, detail, data)
+        if extra:
+            data.update(extra)
+        # A read-only view of a dict nobody else holds: Finding need not copy it.
+        return Finding(outcome, reason, detail, MappingProxyType(data))
 
 
 # -- the wire ------------------------------------------------------------------------
@@ -653,7 +696,11 @@ class _Transcript:
         self.entries.append((direction, line))
 
     def reply(self, reply: _Reply) -> None:
-        lines = reply.text.split("\n")
+        text = reply.text
+        if "\n" not in text:  # the common one-line reply
+            self.add("S", f"{reply.code} {text}".rstrip())
+            return
+        lines = text.split("\n")
         shown = lines[:MAX_REPLY_LINES_SHOWN]
         for number, line in enumerate(shown):
             separator = "-" if number < len(lines) - 1 else " "
@@ -690,14 +737,28 @@ class _ReplyGuard:
         return True
 
 
-_ProtocolFactory = Callable[[asyncio.AbstractEventLoop, _ReplyGuard], "SMTPProtocol"]
+_ProtocolFactory = Callable[[asyncio.AbstractEventLoop, _ReplyGuard], "_LeanProtocol"]
 _guarded_protocol: _ProtocolFactory | None = None
+
+
+# What the lean exchange relies on in aiosmtplib's protocol (5.1): without any of it,
+# commands go through aiosmtplib's own execute_command / read_response.
+_LEAN_ATTRIBUTES: Final = (
+    "_response_waiter", "_response_pending", "_quit_sent", "_loop", "_command_lock",
+    "_buffer")
 
 
 def _protocol_factory() -> _ProtocolFactory:
     global _guarded_protocol
     if _guarded_protocol is None:
-        from aiosmtplib.protocol import SMTPProtocol
+        from aiosmtplib.errors import SMTPReadTimeoutError, SMTPServerDisconnected
+        from aiosmtplib.protocol import MAX_LINE_LENGTH, SMTPProtocol
+        from aiosmtplib.response import SMTPResponse
+
+        def time_out(waiter: asyncio.Future[Any]) -> None:
+            if not waiter.done():
+                waiter.set_exception(
+                    SMTPReadTimeoutError("Timed out waiting for server response"))
 
         class GuardedProtocol(SMTPProtocol):
             """aiosmtplib's protocol behind a reply-size guard: past the limits the
@@ -706,20 +767,75 @@ def _protocol_factory() -> _ProtocolFactory:
             def __init__(self, loop: asyncio.AbstractEventLoop, guard: _ReplyGuard) -> None:
                 super().__init__(loop=loop)
                 self.guard = guard
+                self.lean = all(hasattr(self, name) for name in _LEAN_ATTRIBUTES)
+                self.busy = False
+
+            async def exchange(self, command: bytes | None, timeout: float) -> Any:
+                """Send ``command`` (None: read the greeting) and wait at most
+                ``timeout`` seconds for the reply: ``execute_command`` without its lock,
+                its injection regex (the caller's wire check is stricter) and its
+                ``wait_for`` (a task-free timer instead). A session's commands never
+                overlap (one lease holds it), which ``busy`` asserts."""
+                if not self.lean:
+                    if command is None:
+                        return await self.read_response(timeout=timeout)
+                    return await self.execute_command(command[:-2], timeout=timeout)
+                if self.busy:
+                    raise RuntimeError("two commands at once on one SMTP session")
+                waiter = self._response_waiter
+                if waiter is None:
+                    raise SMTPServerDisconnected("Connection lost")
+                if self._command_lock is None and command is not None:
+                    raise SMTPServerDisconnected("Server not connected")
+                self.busy = True
+                self._response_pending = True
+                loop = self._loop
+                try:
+                    if command is not None:
+                        self.write(command)
+                        if command == b"QUIT\r\n":
+                            self._quit_sent = True
+                    timer = loop.call_at(loop.time() + timeout, time_out, waiter)
+                    try:
+                        return await waiter
+                    finally:
+                        timer.cancel()
+                finally:
+                    self.busy = False
+                    self._response_pending = False
+                    self._response_waiter = (
+                        None if self.transport is None else loop.create_future())
 
             def data_received(self, data: bytes) -> None:
-                if self.guard.admit(data):
-                    super().data_received(data)
+                if not self.guard.admit(data):
+                    transport = self.transport
+                    if transport is not None and not transport.is_closing():
+                        cast("asyncio.Transport", transport).abort()
                     return
-                transport = self.transport
-                if transport is not None and not transport.is_closing():
-                    cast("asyncio.Transport", transport).abort()
+                waiter = self._response_waiter
+                if (
+                    self.lean and waiter is not None and self._response_pending
+                    and not waiter.done() and not self._buffer
+                    and len(data) <= MAX_LINE_LENGTH and data[3:4] == b" "
+                    and data.find(b"\n") == len(data) - 1 and data.endswith(b"\r\n")
+                ):
+                    # One whole one-line reply, nothing buffered: aiosmtplib's parse of
+                    # it, without its buffer. Anything else goes the general way.
+                    try:
+                        code = int(data[:3])
+                    except ValueError:
+                        pass
+                    else:
+                        waiter.set_result(SMTPResponse(
+                            code, data[4:].strip(b" \t\r\n").decode("utf-8", "surrogateescape")))
+                        return
+                super().data_received(data)
 
             def write(self, data: bytes) -> None:
                 self.guard.reset()
                 super().write(data)
 
-        _guarded_protocol = GuardedProtocol
+        _guarded_protocol = cast("_ProtocolFactory", GuardedProtocol)
     return _guarded_protocol
 
 
@@ -735,7 +851,7 @@ class _Session:
         self.timeout = timeout
         self.transcript = transcript
         self.guard = _ReplyGuard()
-        self.protocol: SMTPProtocol | None = None
+        self.protocol: _LeanProtocol | None = None
         self.extensions: dict[str, str] = {}
         self.tls = False
         self.before_transaction = True  # failures up to here send us to the next host
@@ -866,73 +982,61 @@ class _Session:
 
     async def _exchange(self, line: str | None, what: str) -> _Reply:
         """Send ``line`` (None: just read the greeting) and read the reply."""
-        from aiosmtplib.errors import (
-            SMTPException,
-            SMTPResponseException,
-            SMTPServerDisconnected,
-            SMTPTimeoutError,
-        )
-
         protocol = self.protocol
         if protocol is None or self.broken:
             raise self._stop(Outcome.ERROR, Reason.CONNECTION_FAILED,
                              f"the connection to {self.host} is gone")
-        its_reply = "its greeting" if line is None else f"its reply to {what}"
+        errors = _errors()
         try:
             if line is None:
-                response = await protocol.read_response(timeout=self.timeout)
+                response = await protocol.exchange(None, self.timeout)
             else:
                 self.transcript.add("C", line)
-                response = await protocol.execute_command(
-                    line.encode("utf-8"), timeout=self.timeout
-                )
-        except SMTPTimeoutError:
-            self.broken = True
-            waited = "sent no greeting" if line is None else f"did not answer {what}"
-            raise self._stop(
-                Outcome.ERROR, Reason.SMTP_TIMEOUT,
-                f"{self.host} {waited} within {self.timeout:g} s",
-            ) from None
-        except SMTPServerDisconnected:
-            self.broken = True
-            if self.guard.overflowed:
-                raise self._misbehaved(
-                    f"sent more than {MAX_REPLY_BYTES} bytes or {MAX_REPLY_LINES} lines "
-                    f"in {its_reply}"
-                ) from None
-            if self.guard.received:
-                raise self._misbehaved(f"hung up in the middle of {its_reply}") from None
-            raise self._stop(
-                Outcome.ERROR, Reason.CONNECTION_FAILED,
-                f"{self.host} closed the connection without {its_reply}",
-            ) from None
-        except SMTPResponseException as error:  # unparsable or oversized (aiosmtplib's bound)
-            self.broken = True
-            raise self._misbehaved(
-                f"sent an invalid line in {its_reply}: {error.message}"
-            ) from None
-        except SMTPException as error:
-            self.broken = True
-            raise self._misbehaved(f"broke the conversation at {what}: {error}") from None
-        except OSError as error:
-            self.broken = True
-            raise self._stop(
-                Outcome.ERROR, Reason.CONNECTION_FAILED,
-                f"the connection to {self.host} failed at {what}: {error.strerror or error}",
-            ) from None
-        except ValueError as error:  # aiosmtplib's own control-character refusal
-            raise self._stop(
-                Outcome.ERROR, Reason.PROTOCOL_ERROR, f"refused to send {what}: {error}"
-            ) from None
+                response = await protocol.exchange(
+                    line.encode("utf-8") + b"\r\n", self.timeout)
+        except errors.caught as error:
+            raise self._failed(error, line, what) from None
         reply = _Reply(response.code, response.message)
         self.transcript.reply(reply)
         if not 200 <= reply.code < 600:
             self.broken = True
-            raise self._misbehaved(f"sent the reply code {reply.code} in {its_reply}")
+            raise self._misbehaved(f"sent the reply code {reply.code} in {_its_reply(line, what)}")
         if reply.code == 421:
             # RFC 5321 3.8: 421 means the server is closing the channel.
             self.broken = True
         return reply
+
+    def _failed(self, error: BaseException, line: str | None, what: str) -> _Stop:
+        """The ``_Stop`` for an exchange that raised ``error`` (one of ``_errors()``)."""
+        errors = _errors()
+        its_reply = _its_reply(line, what)
+        if isinstance(error, ValueError):  # aiosmtplib's own control-character refusal
+            return self._stop(
+                Outcome.ERROR, Reason.PROTOCOL_ERROR, f"refused to send {what}: {error}")
+        self.broken = True
+        if isinstance(error, errors.timeout):
+            waited = "sent no greeting" if line is None else f"did not answer {what}"
+            return self._stop(Outcome.ERROR, Reason.SMTP_TIMEOUT,
+                              f"{self.host} {waited} within {self.timeout:g} s")
+        if isinstance(error, errors.disconnected):
+            if self.guard.overflowed:
+                return self._misbehaved(
+                    f"sent more than {MAX_REPLY_BYTES} bytes or {MAX_REPLY_LINES} lines "
+                    f"in {its_reply}")
+            if self.guard.received:
+                return self._misbehaved(f"hung up in the middle of {its_reply}")
+            return self._stop(Outcome.ERROR, Reason.CONNECTION_FAILED,
+                              f"{self.host} closed the connection without {its_reply}")
+        if isinstance(error, errors.response):  # unparsable or oversized (aiosmtplib's)
+            return self._misbehaved(
+                f"sent an invalid line in {its_reply}: {getattr(error, 'message', error)}")
+        if isinstance(error, errors.smtp):
+            return self._misbehaved(f"broke the conversation at {what}: {error}")
+        assert isinstance(error, OSError)
+        return self._stop(
+            Outcome.ERROR, Reason.CONNECTION_FAILED,
+            f"the connection to {self.host} failed at {what}: "
+            f"{error.strerror or error}")
 
     def _misbehaved(self, what: str) -> _Stop:
         return self._stop(Outcome.ERROR, Reason.SERVER_MISBEHAVED, f"{self.host} {what}")
@@ -947,30 +1051,64 @@ class _Session:
         return stop
 
 
+class _Errors:
+    """aiosmtplib's exception classes, imported once (on the first exchange)."""
+
+    def __init__(self) -> None:
+        from aiosmtplib.errors import (
+            SMTPException,
+            SMTPResponseException,
+            SMTPServerDisconnected,
+            SMTPTimeoutError,
+        )
+
+        self.timeout = SMTPTimeoutError
+        self.disconnected = SMTPServerDisconnected
+        self.response = SMTPResponseException
+        self.smtp = SMTPException
+        # Checked in this order by _Session._failed, as the except clauses were.
+        self.caught: tuple[type[BaseException], ...] = (SMTPException, OSError, ValueError)
+
+
+_errors_loaded: _Errors | None = None
+
+
+def _errors() -> _Errors:
+    global _errors_loaded
+    if _errors_loaded is None:
+        _errors_loaded = _Errors()
+    return _errors_loaded
+
+
+def _its_reply(line: str | None, what: str) -> str:
+    return "its greeting" if line is None else f"its reply to {what}"
+
+
 def _too_many(reply: _Reply) -> bool:
     return _meaning(reply.code, reply.text).reason == Reason.TOO_MANY_RECIPIENTS
 
 
-# A bulk run sees the same acceptance ("250 2.1.5 OK") thousands of times; classification
-# is pure, so short 2xx replies are classified once per process. Refusals usually name
-# the recipient, so remembering them would only churn.
-_ACCEPTANCES: dict[tuple[int, str], ReplyMeaning] = {}
-_ACCEPTANCES_SIZE: Final = 256
-_ACCEPTANCE_TEXT_LIMIT: Final = 512
+# A bulk run sees the same replies thousands of times ("250 2.1.5 OK", a provider's
+# "550 5.1.1 ... does not exist"); classification is a pure function of (code, text), so
+# short replies are classified once per process. Refusals that name the recipient differ
+# per address: they only pass through this bounded map, which is cleared when full.
+_MEANINGS: dict[tuple[int, str], ReplyMeaning] = {}
+_MEANINGS_SIZE: Final = 1024
+_MEANING_TEXT_LIMIT: Final = 512
 
 
 def _meaning(code: int, text: str) -> ReplyMeaning:
-    """``classify_reply(code, text)``, remembered for short 2xx replies."""
+    """``classify_reply(code, text)``, remembered for short replies."""
     key = (code, text)
-    meaning = _ACCEPTANCES.get(key)
+    meaning = _MEANINGS.get(key)
     if meaning is None:
         from ._replies import classify_reply
 
         meaning = classify_reply(code, text)
-        if 200 <= code < 300 and len(text) <= _ACCEPTANCE_TEXT_LIMIT:
-            if len(_ACCEPTANCES) >= _ACCEPTANCES_SIZE:
-                _ACCEPTANCES.clear()  # a crude bound: only an odd server gets here
-            _ACCEPTANCES[key] = meaning
+        if len(text) <= _MEANING_TEXT_LIMIT:
+            if len(_MEANINGS) >= _MEANINGS_SIZE:
+                _MEANINGS.clear()  # a crude bound: entries are cheap to make again
+            _MEANINGS[key] = meaning
     return meaning
 
 
@@ -983,19 +1121,51 @@ session_pool: ContextVar[SessionPool | None] = ContextVar("emailcheck_session_po
 MAX_RECIPIENTS_PER_SESSION: Final = 100
 # RFC 5321 4.5.3.2.7: servers may drop a client idle for 5 minutes; stay well inside.
 MAX_IDLE_SECONDS: Final = 30.0
+# After a 421 or a rate-limit answer a host's next lease waits this long, doubling on
+# each further one up to MAX_BACKOFF_SECONDS (read when a pool is made: tests shorten it).
+BACKOFF_START_SECONDS = 1.0
 MAX_BACKOFF_SECONDS: Final = 60.0
 
 
 class _Host:
-    """One mail host's limits in a batch: open sessions, pacing, back-off."""
+    """One mail host's limits in a batch: open sessions, pacing, back-off.
 
-    __slots__ = ("backoff", "idle", "next_start", "slots")
+    Its slots are a counter and a queue of waiters (first come, first served), as an
+    ``asyncio.Semaphore`` would be, without its per-acquire scan of the waiters."""
+
+    __slots__ = ("backoff", "free", "idle", "next_start", "waiters")
 
     def __init__(self, limit: int) -> None:
-        self.slots = asyncio.Semaphore(limit)
+        self.free = limit
+        self.waiters: deque[asyncio.Future[None]] = deque()
         self.idle: deque[_Session] = deque()
         self.next_start = 0.0
         self.backoff = 0.0
+
+    async def take_slot(self) -> None:
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.give_slot()  # granted, then cancelled: the slot goes to the next
+            else:
+                with contextlib.suppress(ValueError):
+                    self.waiters.remove(waiter)
+            raise
+
+    def give_slot(self) -> None:
+        waiters = self.waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes straight to the next waiter
+                return
+        self.free += 1
 
 
 class _Lease:
@@ -1019,13 +1189,16 @@ class SessionPool:
     At most ``per_host_concurrency`` sessions are open at a host (a session is only
     opened when no idle one is left, and each lease holds one of the host's slots);
     leases start at least ``per_host_interval`` seconds apart; a 421 or a rate-limit
-    answer delays the host's next lease, doubling up to a minute. Bound to the event
-    loop that uses it: one pool per batch.
+    answer delays the host's next lease by ``backoff_start`` seconds (default
+    ``BACKOFF_START_SECONDS``, 1 s), doubling on each further one up to a minute.
+    Bound to the event loop that uses it: one pool per batch.
     """
 
-    def __init__(self, per_host_concurrency: int, per_host_interval: float) -> None:
+    def __init__(self, per_host_concurrency: int, per_host_interval: float, *,
+                 backoff_start: float | None = None) -> None:
         self.per_host_concurrency = per_host_concurrency
         self.per_host_interval = per_host_interval
+        self.backoff_start = BACKOFF_START_SECONDS if backoff_start is None else backoff_start
         self._hosts: dict[tuple[str, int], _Host] = {}
         self.sessions_opened = 0
 
@@ -1037,7 +1210,7 @@ class SessionPool:
 
     def back_off(self, ip: str, port: int) -> None:
         host = self._host(ip, port)
-        host.backoff = min(MAX_BACKOFF_SECONDS, max(1.0, host.backoff * 2))
+        host.backoff = min(MAX_BACKOFF_SECONDS, max(self.backoff_start, host.backoff * 2))
         host.next_start = max(host.next_start, time.monotonic() + host.backoff)
 
     def recovered(self, ip: str, port: int) -> None:
@@ -1059,7 +1232,7 @@ class SessionPool:
         """``lease()`` without the context manager (the bulk hot path): pair with
         ``release()`` in a ``finally``."""
         host = self._host(ip, port)
-        await host.slots.acquire()
+        await host.take_slot()
         try:
             now = time.monotonic()
             start = max(now, host.next_start)
@@ -1068,7 +1241,7 @@ class SessionPool:
                 await asyncio.sleep(start - now)
             return _Lease(host, self._take_idle(host))
         except BaseException:
-            host.slots.release()
+            host.give_slot()
             raise
 
     def release(self, lease: _Lease) -> None:
@@ -1079,7 +1252,7 @@ class SessionPool:
             if lease.session is not None:
                 self._give_back(host, lease.session)
         finally:
-            host.slots.release()
+            host.give_slot()
 
     def _take_idle(self, host: _Host) -> _Session | None:
         now = time.monotonic()
