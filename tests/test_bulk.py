@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -231,3 +232,172 @@ def test_progress_knows_the_total_of_a_list_and_a_str_is_refused() -> None:
     assert seen == [(1, 2), (2, 2)]
     with pytest.raises(TypeError):
         Verifier().verify_many("a@b.com")
+
+
+# -- back-off after 421 / rate-limit answers -------------------------------------------
+
+
+class RefusingMailHost:
+    """A loopback mail host that refuses once, then behaves; it records server-side
+    (monotonic) when each connection opened, each RCPT arrived and the refusal went out.
+
+    Modes: ``greeting`` (the first session is greeted with 421), ``rcpt_421`` (its first
+    RCPT gets 421 and the connection closes), ``rate_limited`` (its first RCPT gets a
+    450 rate-limit answer; the session stays open).
+    """
+
+    def __init__(self, mode: str, mailboxes: set[str]) -> None:
+        import socketserver
+
+        self.mode = mode
+        self.mailboxes = mailboxes
+        self.events: list[tuple[str, float]] = []
+        self.lock = threading.Lock()
+        self.refused = False
+        owner = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                owner.serve(self.rfile, self.wfile)
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> RefusingMailHost:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+    def record(self, event: str) -> None:
+        import time
+
+        with self.lock:
+            self.events.append((event, time.monotonic()))
+
+    def refuse_now(self) -> bool:
+        with self.lock:
+            first, self.refused = not self.refused, True
+        return first
+
+    def serve(self, rfile: Any, wfile: Any) -> None:
+        def send(reply: str, event: str | None = None) -> None:
+            wfile.write(reply.encode() + b"\r\n")
+            wfile.flush()
+            if event:
+                self.record(event)
+
+        self.record("connect")
+        if self.mode == "greeting" and self.refuse_now():
+            send("421 4.3.2 too busy, come back later", "refused")
+            return
+        send("220 mx.backoff.test ESMTP")
+        while True:
+            line = rfile.readline(1024).decode("ascii", "replace").strip()
+            verb = line.split(" ", 1)[0].upper()
+            if not line or verb == "QUIT":
+                if line:
+                    send("221 2.0.0 bye")
+                return
+            if verb == "EHLO":
+                send("250-mx.backoff.test\r\n250 8BITMIME")
+            elif verb in ("MAIL", "RSET", "HELO"):
+                send("250 2.0.0 OK")
+            elif verb == "RCPT":
+                self.record("rcpt")
+                if self.mode == "rcpt_421" and self.refuse_now():
+                    send("421 4.7.0 Too many connections, try again later", "refused")
+                    return
+                if self.mode == "rate_limited" and self.refuse_now():
+                    send("450 4.7.1 Rate limit exceeded, slow down", "refused")
+                    continue
+                local = line.partition("<")[2].partition("@")[0].lower()
+                send("250 2.1.5 OK" if local in self.mailboxes
+                     else "550 5.1.1 no such user")
+            else:
+                send("502 5.5.2 command not recognized")
+
+
+@pytest.mark.parametrize("mode", ["greeting", "rcpt_421", "rate_limited"])
+def test_a_refusal_delays_the_next_probe_at_that_host_by_the_back_off(
+    mode: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emailcheck import _smtp
+    from emailcheck.testing import DNSServer, DomainSpec
+
+    backoff = 0.2
+    monkeypatch.setattr(_smtp, "BACKOFF_START_SECONDS", backoff)
+    zone = {"backoff.test": DomainSpec(mx=[(10, "mx.backoff.test")]),
+            "mx.backoff.test": DomainSpec(a=["127.0.0.1"])}
+    with DNSServer(zone) as dns, RefusingMailHost(mode, {"bob"}) as host:
+        verifier = Verifier(
+            nameservers=(dns.host,), dns_port=dns.port, smtp_port=host.port,
+            allow_private_hosts=True, allow_special_use={"test"},
+            helo_name="probe.backoff.test", mail_from="probe@backoff.test",
+            per_host_concurrency=1, catch_all=False, smtp_timeout=5.0, timeout=20.0)
+        results = list(verifier.verify_many(["ann@backoff.test", "bob@backoff.test"]))
+        events = list(host.events)
+    # The refused address is not concluded about (never invalid); the next one is.
+    assert results[0].status is Status.UNKNOWN
+    assert verdict(results[1]) == (Status.VALID, "accepted")
+    refused = next(at for event, at in events if event == "refused")
+    # What starts the next probe at the host: a new connection after a 421 (the server
+    # closed the channel), the next RCPT on the kept session after a rate-limit answer.
+    starts = "rcpt" if mode == "rate_limited" else "connect"
+    after = [at for event, at in events if event == starts and at > refused]
+    assert after, events
+    # A lower bound only: a slow machine can delay the next probe, never hasten it.
+    assert after[0] - refused >= backoff
+    assert sum(event == "connect" for event, _ in events) == (
+        1 if mode == "rate_limited" else 2)
+
+
+def test_back_off_doubles_and_resets_when_the_host_recovers() -> None:
+    from emailcheck._smtp import MAX_BACKOFF_SECONDS, SessionPool
+
+    pool = SessionPool(2, 0.0, backoff_start=0.25)
+    pool.back_off("192.0.2.1", 25)
+    pool.back_off("192.0.2.1", 25)
+    host = pool._host("192.0.2.1", 25)
+    assert host.backoff == 0.5
+    for _ in range(20):
+        pool.back_off("192.0.2.1", 25)
+    assert host.backoff == MAX_BACKOFF_SECONDS
+    pool.recovered("192.0.2.1", 25)
+    assert host.backoff == 0.0
+
+
+def test_mail_hosts_of_waiting_domains_are_looked_up_ahead_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emailcheck._dns import MXChecker
+
+    started: list[str] = []
+    real_prefetch = MXChecker._prefetch
+
+    async def prefetch(self: MXChecker, options: object, resolver: object,
+                       key: tuple[str, bool, int]) -> None:
+        started.append(key[0])
+        await real_prefetch(self, options, resolver, key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MXChecker, "_prefetch", prefetch)
+    domains = [f"d{n}.test" for n in range(12)]
+    world = {domain: MailDomain(mailboxes={"ann"}, reply_delay=0.01) for domain in domains}
+    with Sandbox(world) as sandbox:
+        verifier = sandbox.verifier(concurrency=2, catch_all=False)
+        addresses = [f"{name}@{domain}" for name in ("ann", "bob") for domain in domains]
+        results = list(verifier.verify_many(addresses))
+        assert sandbox.dns is not None
+        asked = {domain: sandbox.dns.query_count(domain, "MX") for domain in domains}
+    assert [verdict(result) for result in results] == (
+        [(Status.VALID, "accepted")] * 12 + [(Status.INVALID, "mailbox_not_found")] * 12)
+    assert started  # domains waiting their turn were looked up ahead of it
+    assert asked == dict.fromkeys(domains, 1)  # and never twice

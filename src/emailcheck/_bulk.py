@@ -23,6 +23,8 @@ from ._smtp import SessionPool, session_pool
 from ._syntax import SyntaxRejection
 
 if TYPE_CHECKING:
+    from ._address import Address
+    from ._dns import MXChecker
     from ._types import Result
     from ._verifier import Verifier
 
@@ -38,6 +40,8 @@ RECENT_RESULTS: Final = 10_000
 # Output slots in flight per unit of concurrency: room to group a domain's addresses
 # and to wait for a slow head-of-line result without starving the workers.
 WINDOW_PER_WORKER: Final = 20
+# Mail-host lookups ahead of their domain's turn: at most concurrency / this at once.
+LOOKAHEAD_SHARE: Final = 4
 MAX_GREYLIST_ROUNDS: Final = 5
 DEFAULT_GREYLIST_WAIT: Final = 60.0  # when the server names no delay
 
@@ -66,10 +70,11 @@ def _offline(
     total = _length(addresses)
     recent = _Recent(RECENT_RESULTS)
     for done, text in enumerate(addresses, 1):
-        key = _key(verifier, text)
+        key, address = _key(verifier, text)
         result = recent.get(key)
         if result is None:
-            result = verifier._drive_sync(verifier._pipeline(text, False, False, timeout))
+            result = verifier._drive_sync(
+                verifier._pipeline(text, False, False, timeout, parsed=address))
             recent.put(key, result)
         if progress is not None:
             progress(done, total)
@@ -147,12 +152,14 @@ async def averify_many(
 class _Job:
     """One distinct address: its result, and how many output slots wait for it."""
 
-    __slots__ = ("first_started", "key", "lane", "result", "rounds", "text", "waiting")
+    __slots__ = ("address", "first_started", "key", "lane", "result", "rounds", "text",
+                 "waiting")
 
-    def __init__(self, key: str, text: str, lane: str) -> None:
+    def __init__(self, key: str, text: str, address: Address | None) -> None:
         self.key = key
         self.text = text
-        self.lane = lane
+        self.address = address  # parsed once, when read: the pipeline does not again
+        self.lane = _lane_of(key)
         self.result: Result | None = None
         self.waiting = 0
         self.rounds = 0
@@ -187,15 +194,30 @@ class _Batch:
         self.ready: deque[_Lane] = deque()
         self.running = 0
         self.closing = False
+        # Domains waiting in the window get their mail hosts looked up ahead of their
+        # turn (at most a quarter of ``concurrency`` at once, so the resolver sees no
+        # burst), and a worker reaching one finds the mx verdict cached instead of
+        # holding its slot through DNS round trips.
+        self.mx: MXChecker | None = None
+        if dns:
+            from ._dns import MXChecker
+
+            self.mx = next((item for item in verifier.checkers
+                            if isinstance(item, MXChecker)), None)
+        self.lookups: deque[tuple[str, _Lane, Address]] = deque()
+        self.looking_up = 0
+        self.lookahead = max(1, options.concurrency // LOOKAHEAD_SHARE)
         self.tasks: set[asyncio.Task[None]] = set()
-        self.finished: asyncio.Queue[tuple[_Job, Result | BaseException]] = asyncio.Queue()
+        # Finished verifications, and the future the consumer sleeps on while none is.
+        self.finished: deque[tuple[_Job, Result | BaseException]] = deque()
+        self.wakeup: asyncio.Future[None] | None = None
 
     async def run(
         self, addresses: Iterable[str] | AsyncIterable[str], ordered: bool,
         progress: Progress | None,
     ) -> AsyncIterator[Result]:
         total = _length(addresses)
-        next_text = _reader(addresses)
+        next_sync, next_async = _reader(addresses)
         recent = _Recent(RECENT_RESULTS)
         in_flight: dict[str, _Job] = {}
         out: deque[_Job] = deque()  # ordered: the output slots, in input order
@@ -205,15 +227,15 @@ class _Batch:
         exhausted = False
         while True:
             while not exhausted and pending < self.window:
-                text = await next_text()
+                text = next(next_sync, None) if next_sync is not None else await next_async()
                 if text is None:
                     exhausted = True
                     break
                 pending += 1
-                key = _key(self.verifier, text)
+                key, address = _key(self.verifier, text)
                 job = in_flight.get(key)
                 if job is None:
-                    job = _Job(key, text, _lane_of(key))
+                    job = _Job(key, text, address)
                     cached = recent.get(key)
                     if cached is not None:
                         job.result = cached
@@ -241,7 +263,9 @@ class _Batch:
                 yield result
             if exhausted and pending == 0:
                 return
-            job, outcome = await self.finished.get()
+            if not self.finished:
+                await self._finished()
+            job, outcome = self.finished.popleft()
             if isinstance(outcome, BaseException):
                 raise outcome
             wait = self._greylist_wait(job, outcome)
@@ -255,16 +279,55 @@ class _Batch:
                 ready.extend([outcome] * job.waiting)
                 job.waiting = 0
 
+    async def _finished(self) -> None:
+        """Wait until a verification has finished."""
+        while not self.finished:
+            self.wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self.wakeup
+            finally:
+                self.wakeup = None
+
     # -- scheduling -------------------------------------------------------------------
 
     def _enqueue(self, job: _Job) -> None:
         lane = self.lanes.get(job.lane)
+        new = lane is None
         if lane is None:
             limit = self.concurrency if not job.lane else self.per_domain
             lane = self.lanes[job.lane] = _Lane(limit)
         lane.queue.append(job)
         self._offer(lane)
         self._start_more()
+        if new and lane.ready and job.address is not None and self.mx is not None:
+            self.lookups.append((job.lane, lane, job.address))  # it waits: look ahead
+            self._look_up_more()
+
+    def _look_up_more(self) -> None:
+        mx = self.mx
+        assert mx is not None
+        while not self.closing and self.looking_up < self.lookahead and self.lookups:
+            key, lane, address = self.lookups.popleft()
+            if lane.running or self.lanes.get(key) is not lane:
+                continue  # its verification has begun: its own mx check looks it up
+            try:
+                lookup = mx.prefetch(address, self.verifier.options)
+            except Exception:  # the verification's own mx check will report it
+                continue
+            if lookup is not None:
+                # The lookup is the task itself: cancelled before it starts (the batch
+                # closing), it is closed with it, never left un-awaited.
+                task = asyncio.ensure_future(lookup)
+                self.looking_up += 1
+                self.tasks.add(task)
+                task.add_done_callback(self._looked_up)
+
+    def _looked_up(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        self.looking_up -= 1
+        if not task.cancelled():
+            task.exception()  # retrieved: the verification's own mx check reports
+        self._look_up_more()
 
     def _offer(self, lane: _Lane) -> None:
         if lane.queue and lane.running < lane.limit and not lane.ready:
@@ -303,7 +366,10 @@ class _Batch:
                         self.lanes.pop(job.lane, None)
                     else:
                         self._offer(lane)
-                self.finished.put_nowait((job, outcome))
+                self.finished.append((job, outcome))
+                wakeup = self.wakeup
+                if wakeup is not None and not wakeup.done():
+                    wakeup.set_result(None)
                 if self.closing or not self.ready:
                     return
                 job, lane = self._take()
@@ -317,8 +383,8 @@ class _Batch:
         job.rounds += 1
         verifier = self.verifier
         try:
-            return await verifier._drive_async(
-                verifier._pipeline(job.text, self.dns, self.smtp, self.timeout))
+            return await verifier._drive_async(verifier._pipeline(
+                job.text, self.dns, self.smtp, self.timeout, parsed=job.address))
         except Exception as error:  # misuse (a non-str address): the consumer sees it
             return error
 
@@ -376,12 +442,14 @@ class _Recent:
             entries.popitem(last=False)
 
 
-def _key(verifier: Verifier, text: str) -> str:
-    """The normalised address (domain lower-cased, IDNA), or the text itself if bad."""
+def _key(verifier: Verifier, text: str) -> tuple[str, Address | None]:
+    """The normalised address (domain lower-cased, IDNA) and the parsed address; the
+    text itself and None if it does not parse."""
     try:
-        return verifier._parser.parse(text).email
+        address = verifier._parser.parse(text)
     except SyntaxRejection:
-        return text
+        return text, None
+    return address.email, address
 
 
 def _lane_of(key: str) -> str:
@@ -398,8 +466,9 @@ def _length(addresses: object) -> int | None:
 
 def _reader(
     addresses: Iterable[str] | AsyncIterable[str],
-) -> Callable[[], Any]:
-    """An awaitable ``next()`` over a sync or async iterable (None when exhausted)."""
+) -> tuple[Iterator[str] | None, Callable[[], Any]]:
+    """``(iterator, None-returning awaitable next)``: a sync iterable is read with
+    ``next()`` (no coroutine per address), an async one through the awaitable."""
     if isinstance(addresses, AsyncIterable):
         iterator = addresses.__aiter__()
 
@@ -409,10 +478,9 @@ def _reader(
             except StopAsyncIteration:
                 return None
 
-        return next_async
-    plain = iter(addresses)
+        return None, next_async
 
-    async def next_sync() -> str | None:
-        return next(plain, None)
+    async def exhausted() -> None:
+        return None
 
-    return next_sync
+    return iter(addresses), exhausted
