@@ -186,3 +186,46 @@ def test_ctrl_c_leaves_a_complete_file_and_resume_finishes(tmp_path: Path) -> No
         completed.stderr)
     rows = read_csv(output)
     assert [int(row["n"]) for row in rows] == list(range(total))
+
+
+def test_ctrl_c_mid_row_leaves_the_output_and_every_split_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SIGINT arrives while a row is being written to the main output (the worst
+    moment): that row still reaches its split file, every file ends on a whole row,
+    and the split files hold exactly the rows of the output."""
+    from emailcheck import _cli
+
+    source = tmp_path / "list.csv"
+    with open(source, "w") as handle:
+        handle.write("email,n\n")
+        for i in range(400):  # valid-looking, invalid and role rows: several split files
+            address = ("x..y" if i % 3 == 0 else "info" if i % 3 == 1 else f"u{i}")
+            handle.write(f"{address}@example{i % 7}.com,{i}\n")
+    output = tmp_path / "out.csv"
+    split = tmp_path / "split"
+    real_write = _cli._Output.write
+    written = 0
+
+    def write(self: _cli._Output, record: object) -> None:
+        nonlocal written
+        real_write(self, record)
+        if getattr(self.handle, "name", None) == str(output):
+            written += 1
+            if written == 150:  # between this row's main write and its split write
+                signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(_cli._Output, "write", write)
+    code = main(["--offline", "-i", str(source), "-o", str(output), "--split-dir", str(split)])
+    assert code == 130
+    assert "interrupted after 150 rows" in capsys.readouterr().err
+    rows = read_csv(output)
+    assert [int(row["n"]) for row in rows] == list(range(150))
+    split_rows: list[dict[str, str]] = []
+    for path in sorted(split.iterdir()):
+        assert path.read_bytes().endswith(b"\n")
+        part = read_csv(path)
+        assert {row["status"] for row in part} == {path.stem}
+        split_rows.extend(part)
+    assert sorted(split_rows, key=lambda row: int(row["n"])) == rows
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back

@@ -8,9 +8,11 @@ error (bad option, unreadable input file, unknown column); 3 ``--fail-on`` match
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter, deque
@@ -263,34 +265,43 @@ def _run_list(
     def emit(row: Row, result: Result | None) -> None:
         record = _record(row, result, out_kind)
         status = ERROR_STATUS if result is None else result.status.value
-        if result is None:
-            print(f"emailcheck: line {row.line}: {row.problem}", file=sys.stderr)
-        output.write(record)
-        splits.write(status, record)
-        counts[status] += 1
-        progress.tick()
+        with guard:  # a Ctrl-C now waits until the row is in the output and its split
+            if result is None:
+                print(f"emailcheck: line {row.line}: {row.problem}", file=sys.stderr)
+            output.write(record)
+            splits.write(status, record)
+            counts[status] += 1
+            progress.tick()
 
+    guard = _RowGuard()
     results = verifier.verify_many(addresses(), dns=dns, smtp=smtp)
     try:
-        for result in results:
-            while pending and pending[0].problem is not None:
-                emit(pending.popleft(), None)
-            emit(pending.popleft(), result)
-        while pending:
-            emit(pending.popleft(), None)
-    except KeyboardInterrupt:
-        interrupted = True
+        with guard.installed():
+            try:
+                for result in results:
+                    while pending and pending[0].problem is not None:
+                        emit(pending.popleft(), None)
+                    emit(pending.popleft(), result)
+                while pending:
+                    emit(pending.popleft(), None)
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                try:
+                    results.close()
+                except KeyboardInterrupt:
+                    interrupted = True
+                finally:  # whatever happened above, every row written so far is kept
+                    try:
+                        with guard:
+                            output.close()
+                            splits.close()
+                    except KeyboardInterrupt:
+                        interrupted = True
     finally:
-        try:
-            results.close()
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:  # whatever happened above, every row written so far is kept
-            output.close()
-            splits.close()
-            if handle is not None and handle is not sys.stdin:
-                handle.close()
-            progress.finish()
+        if handle is not None and handle is not sys.stdin:
+            handle.close()
+        progress.finish()
     if not options.quiet:
         _summary(counts, done_before, interrupted)
     if interrupted:
@@ -470,6 +481,52 @@ def _record(row: Row, result: Result | None, out_kind: str) -> Any:
         record.update(values)
         return record
     return [*row.fields, *added]
+
+
+class _RowGuard:
+    """Holds a Ctrl-C back while a row is being written (``with guard:``), so the row
+    reaches the output and its split file, or neither; the KeyboardInterrupt comes
+    right after. Outside those moments Ctrl-C interrupts as usual.
+
+    ``installed()`` puts the SIGINT handler in place for the run (main thread only;
+    elsewhere Python delivers no signals anyway) and the previous one back after."""
+
+    def __init__(self) -> None:
+        self.writing = False
+        self.held = False
+        self.previous: Any = None
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._interrupted)
+        except (ValueError, OSError):  # not the main thread: nothing to hold back
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _interrupted(self, number: int, frame: Any) -> None:
+        if self.writing:
+            self.held = True
+            return
+        previous = self.previous
+        if callable(previous):  # the default handler raises KeyboardInterrupt
+            previous(number, frame)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> None:
+        self.writing = True
+
+    def __exit__(self, *exc: object) -> None:
+        self.writing = False
+        if self.held:
+            self.held = False
+            if exc[0] is None:
+                raise KeyboardInterrupt
 
 
 class _Output:
