@@ -73,8 +73,7 @@ def _offline(
         key, address = _key(verifier, text)
         result = recent.get(key)
         if result is None:
-            result = verifier._drive_sync(
-                verifier._pipeline(text, False, False, timeout, parsed=address))
+            result = verifier._verify_offline(text, timeout, parsed=address)
             recent.put(key, result)
         if progress is not None:
             progress(done, total)
