@@ -218,3 +218,24 @@ def test_an_async_offline_checker_still_works_on_the_sync_face() -> None:
     second = verifier.verify("b@x.com", dns=False)
     assert first.reason == second.reason == "slow"
     assert second.status is Status.RISKY
+
+
+def test_address_checks_on_a_known_domain_keep_their_error_and_async_handling() -> None:
+    @checker
+    def picky(context: CheckContext) -> None:
+        if context.fields[0] == "boom":
+            raise ValueError("cannot read this one")
+
+    @checker
+    async def later(context: CheckContext) -> Finding | None:
+        await asyncio.sleep(0)
+        return Finding.warned("later", "looked") if context.fields[0] == "slow" else None
+
+    verifier = Verifier(checkers=[picky, later])
+    assert verifier.verify("fine@x.com", dns=False).reason == "mailbox_not_checked"
+    crashed = verifier.verify("boom@x.com", dns=False)  # x.com is in the memo now
+    assert crashed.status is Status.UNKNOWN
+    assert crashed.reason == "checker_error"
+    assert "ValueError: cannot read this one" in crashed.message
+    assert verifier.verify("slow@x.com", dns=False).reason == "later"
+    assert verifier.verify("fine2@x.com", dns=False).reason == "mailbox_not_checked"
