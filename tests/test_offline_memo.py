@@ -169,6 +169,10 @@ def test_results_alike_share_evidence_but_not_times() -> None:
     assert three.email == "mary@gmail.com"
     assert len(three.check_times) == len(three.checks) == 7
     assert all(isinstance(seconds, float) for seconds in three.check_times)
+    # Measured where a check ran for this address; 0.0 where it was off or remembered.
+    ran_now = {check.name: check.elapsed > 0.0 for check in three.checks}
+    assert ran_now == {"syntax": True, "mx": False, "typo": True, "disposable": False,
+                       "role": True, "free": False, "smtp": False}
 
 
 def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
