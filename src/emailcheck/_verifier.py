@@ -400,7 +400,7 @@ class Verifier:
                 now = _perf()
                 trace += (step_name, finding, now - then)
                 remembered += (step_name, finding, 0.0)
-                if finding.outcome is _ERROR:
+                if kind == _PER_DOMAIN and finding.outcome is _ERROR:
                     reusable = False  # a checker's failure is not the domain's answer
             if kind == _PER_DOMAIN:
                 fragments.append(tuple(remembered))
