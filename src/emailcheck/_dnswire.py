@@ -123,12 +123,7 @@ def _parse(wire: bytes, query_id: int, name: str, qtype: int) -> Parsed | _Ignor
     seen: set[Any] = set()
     ttl: int | None = None
     for _ in range(ancount):
-        owner, offset = _name(wire, offset)
-        rtype, rclass, rttl, length = _RR.unpack_from(wire, offset)
-        offset += _RR.size
-        end = offset + length
-        if end > len(wire):
-            raise _Malformed
+        owner, rtype, rclass, rttl, offset, end = _record(wire, offset)
         if owner is None or owner.lower() != name or rtype != qtype or rclass != _IN:
             return None  # a CNAME/DNAME chain or anything unexpected: dnspython's way
         record = _rdata(wire, offset, end, qtype)
@@ -142,12 +137,7 @@ def _parse(wire: bytes, query_id: int, name: str, qtype: int) -> Parsed | _Ignor
     negative_ttl: int | None = None
     soa_seen = False
     for _ in range(nscount):
-        _owner, offset = _name(wire, offset)
-        rtype, _rclass, rttl, length = _RR.unpack_from(wire, offset)
-        offset += _RR.size
-        end = offset + length
-        if end > len(wire):
-            raise _Malformed
+        _owner, rtype, _rclass, rttl, offset, end = _record(wire, offset)
         if rtype == _SOA:
             if soa_seen:
                 return None  # several SOA records: leave it to dnspython
@@ -161,15 +151,25 @@ def _parse(wire: bytes, query_id: int, name: str, qtype: int) -> Parsed | _Ignor
             return None
         offset = end
     for _ in range(arcount):
-        offset = _skip_name(wire, offset)
-        _rtype, _rclass, _rttl, length = _RR.unpack_from(wire, offset)
-        offset += _RR.size + length
+        offset = _record(wire, offset)[5]
     if offset != len(wire):
         return None  # trailing data or a cut message: dnspython decides
     if rcode == _NXDOMAIN and records:
         return None
     return Parsed(rcode, tuple(records), None if ttl is None else float(ttl),
                   None if negative_ttl is None else float(negative_ttl))
+
+
+def _record(wire: bytes, offset: int) -> tuple[str | None, int, int, int, int, int]:
+    """The resource record at ``offset``: owner, type, class, TTL, and where its data
+    starts and ends (checked to lie inside the message)."""
+    owner, offset = _name(wire, offset)
+    rtype, rclass, ttl, length = _RR.unpack_from(wire, offset)
+    start = offset + _RR.size
+    end = start + length
+    if end > len(wire):
+        raise _Malformed
+    return owner, rtype, rclass, ttl, start, end
 
 
 def _rdata(wire: bytes, start: int, end: int, qtype: int) -> Any:
