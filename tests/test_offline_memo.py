@@ -243,3 +243,16 @@ def test_address_checks_on_a_known_domain_keep_their_error_and_async_handling() 
     assert "ValueError: cannot read this one" in crashed.message
     assert verifier.verify("slow@x.com", dns=False).reason == "later"
     assert verifier.verify("fine2@x.com", dns=False).reason == "mailbox_not_checked"
+
+
+def test_finding_by_name_and_address_round_trip() -> None:
+    result = Verifier().verify("Info@Bücher.de", dns=False)
+    role = result.check("role")
+    assert role is not None
+    assert result.finding("role") is role.finding
+    assert result.finding("role").data["role"] is True  # type: ignore[union-attr]
+    assert result.finding("no_such_check") is None
+    address = result.address
+    assert address is not None
+    assert type(address)(*address.as_tuple()) == address
+    assert address.as_tuple() == result.address_fields
